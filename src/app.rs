@@ -1,0 +1,118 @@
+//! Building and running the service from a configuration: open the store, load the audit key,
+//! build the runtime, start the worker, serve HTTP on a listener the caller bound (port 0 in
+//! tests), and stop cleanly.
+
+use crate::audit::AuditKey;
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::runtime::{Current, Runtime, Shared};
+use crate::store::Store;
+use crate::worker::Worker;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
+    Build(#[from] crate::runtime::BuildError),
+    #[error("cannot serve HTTP: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct App {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl App {
+    /// Build everything; nothing runs until [`App::run_until_stopped`].
+    pub fn build(config: Config, listener: std::net::TcpListener) -> Result<App, AppError> {
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        std::fs::create_dir_all(&config.server.data_dir)?;
+        let store = Store::open(&config.server.data_dir)?;
+        let audit = Arc::new(AuditKey::load_or_create(&config.server.data_dir)?);
+        let shared = Shared { store, metrics: Arc::new(Metrics::default()), audit };
+        let current = Current::new(Runtime::build(config, &shared)?);
+        let worker = Worker::new(current.clone(), shared.clone());
+        let reload = {
+            let (current, shared) = (current.clone(), shared.clone());
+            Arc::new(move || reload(&current, &shared)) as Arc<dyn Fn() -> Result<String, String> + Send + Sync>
+        };
+        let state = AppState { current, shared, worker, accepting: Arc::new(AtomicBool::new(true)), reload };
+        Ok(App { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn worker(&self) -> Arc<Worker> {
+        self.state.worker.clone()
+    }
+
+    pub fn store(&self) -> Store {
+        self.state.shared.store.clone()
+    }
+
+    pub fn public_key(&self) -> String {
+        self.state.shared.audit.public_key()
+    }
+
+    /// Re-read the configuration file (SIGHUP does this).
+    pub fn reloader(&self) -> Arc<dyn Fn() -> Result<String, String> + Send + Sync> {
+        self.state.reload.clone()
+    }
+
+    /// Serve and work until `shutdown` resolves; then stop taking webhooks, give steps in flight
+    /// the configured grace, flush the store and return (SPEC: within 10 s).
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), AppError> {
+        let App { listener, state } = self;
+        let grace = state.current.get().config.server.shutdown_grace.0.min(Duration::from_secs(8));
+        let stop = CancellationToken::new();
+        let worker = tokio::spawn(state.worker.clone().run(stop.clone(), grace));
+        let accepting = state.accepting.clone();
+        let store = state.shared.store.clone();
+        info!(addr = %listener.local_addr()?, "deskbridge is listening");
+        let stop_http = stop.clone();
+        let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+            shutdown.await;
+            info!("shutting down: no new webhooks; finishing steps in flight");
+            accepting.store(false, Ordering::Relaxed);
+            stop_http.cancel();
+        });
+        let server = tokio::spawn(async move { server.await });
+        stop.cancelled().await;
+        // Open keep-alive connections must not hold the exit past the deadline.
+        let _ = tokio::time::timeout(grace, worker).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
+        store.flush_blocking()?;
+        info!("stopped");
+        Ok(())
+    }
+}
+
+fn reload(current: &Current, shared: &Shared) -> Result<String, String> {
+    let old = current.get();
+    let Some(path) = old.config.source.clone() else {
+        return Err("running on the built-in default: there is no file to re-read".into());
+    };
+    let cfg = crate::config::load(&path).map_err(|e| e.to_string())?;
+    if cfg.server.listen != old.config.server.listen || cfg.server.data_dir != old.config.server.data_dir {
+        return Err("server.listen and server.data_dir cannot change without a restart".into());
+    }
+    let rt = Runtime::build(cfg, shared).map_err(|e| e.to_string())?;
+    let msg = format!("{} connections, {} vendors, {} rules", rt.config.itsm.len(), rt.config.vendor.len(), rt.config.rules.len());
+    current.replace(rt);
+    info!(%msg, "configuration reloaded");
+    Ok(msg)
+}

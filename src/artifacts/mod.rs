@@ -1,0 +1,183 @@
+//! The artifacts of SPEC §6: the session log and file transfers as CSV, the chat as text, and a
+//! manifest with each file's size and SHA-256, signed with the audit key.
+//!
+//! Files are written once, into `<data_dir>/artifacts/<job id>/`, before anything is attached:
+//! a retry or a restart attaches the very bytes that were hashed and signed.
+
+mod verify;
+
+pub use verify::{verify_paths, VerifyReport};
+
+use crate::audit::AuditKey;
+use crate::clock::Millis;
+use crate::config::ArtifactKind;
+use crate::itsm::ArtifactFile;
+use crate::job::{ArtifactRecord, Job, Unavailable};
+use crate::vendor::{Availability, ChatLine, Collected, Session, Table};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+pub const MANIFEST_FORMAT: &str = "deskbridge-manifest/1";
+
+pub fn label(kind: ArtifactKind) -> &'static str {
+    match kind {
+        ArtifactKind::SessionLog => "session log",
+        ArtifactKind::FileTransferLog => "file-transfer log",
+        ArtifactKind::ChatTranscript => "chat transcript",
+    }
+}
+
+pub fn file_name(kind: ArtifactKind, code: &str) -> String {
+    let code: String = code.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    match kind {
+        ArtifactKind::SessionLog => format!("session-{code}-log.csv"),
+        ArtifactKind::FileTransferLog => format!("session-{code}-file-transfers.csv"),
+        ArtifactKind::ChatTranscript => format!("session-{code}-chat.txt"),
+    }
+}
+
+pub fn manifest_name(code: &str) -> String {
+    file_name(ArtifactKind::SessionLog, code).replace("-log.csv", "-manifest.json")
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+pub fn content_type(name: &str) -> &'static str {
+    if name.ends_with(".csv") {
+        "text/csv"
+    } else if name.ends_with(".json") {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    }
+}
+
+fn csv_bytes(t: &Table) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    let _ = w.write_record(&t.columns);
+    for r in &t.rows {
+        let _ = w.write_record(r);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+fn chat_bytes(lines: &[ChatLine]) -> Vec<u8> {
+    let mut out = String::new();
+    for l in lines {
+        // One message a line: a message's own line breaks are written as the two characters \n.
+        let msg = l.message.replace('\r', "").replace('\n', "\\n");
+        out.push_str(&format!("{} {}: {}\n", l.time, l.author, msg));
+    }
+    out.into_bytes()
+}
+
+/// What collection produced: files to attach (manifest last) and what was not available.
+#[derive(Debug)]
+pub struct Built {
+    pub files: Vec<ArtifactFile>,
+    pub records: Vec<ArtifactRecord>,
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// Turn what the vendor gave into files and a signed manifest.
+pub fn build(job: &Job, session: &Session, collected: &Collected, what: &[ArtifactKind], key: &AuditKey, now: Millis) -> Built {
+    let mut files = vec![];
+    let mut unavailable = vec![];
+    for kind in ArtifactKind::ALL.into_iter().filter(|k| what.contains(k)) {
+        let bytes = match (kind, collected) {
+            (ArtifactKind::SessionLog, Collected { session_log: a, .. }) => a.clone().map_avail(|t| csv_bytes(&t)),
+            (ArtifactKind::FileTransferLog, Collected { file_transfers: a, .. }) => a.clone().map_avail(|t| csv_bytes(&t)),
+            (ArtifactKind::ChatTranscript, Collected { chat: a, .. }) => a.clone().map_avail(|c| chat_bytes(&c)),
+        };
+        match bytes {
+            Availability::Available(bytes) => {
+                let name = file_name(kind, &session.code);
+                files.push(ArtifactFile { content_type: content_type(&name).into(), name, bytes });
+            }
+            Availability::NotAvailable(reason) => unavailable.push(Unavailable { kind, reason }),
+        }
+    }
+    let manifest = manifest_value(job, session, &files, &unavailable, now);
+    let signed = sign_manifest(manifest, key);
+    let name = manifest_name(&session.code);
+    files.push(ArtifactFile { content_type: content_type(&name).into(), name, bytes: signed });
+    let records = files
+        .iter()
+        .map(|f| ArtifactRecord { name: f.name.clone(), size: f.bytes.len() as u64, sha256: sha256_hex(&f.bytes), attached: None })
+        .collect();
+    Built { files, records, unavailable }
+}
+
+impl<T> Availability<T> {
+    fn map_avail<U>(self, f: impl FnOnce(T) -> U) -> Availability<U> {
+        match self {
+            Availability::Available(t) => Availability::Available(f(t)),
+            Availability::NotAvailable(r) => Availability::NotAvailable(r),
+        }
+    }
+}
+
+fn manifest_value(job: &Job, session: &Session, files: &[ArtifactFile], unavailable: &[Unavailable], now: Millis) -> serde_json::Value {
+    serde_json::json!({
+        "format": MANIFEST_FORMAT,
+        "job_id": job.id,
+        "ticket": {"connection": job.connection, "ref": job.ticket, "number": job.ticket_number},
+        "session": {"vendor": job.vendor, "id": session.id, "code": session.code},
+        "collected_at": now,
+        "artifacts": files.iter().map(|f| serde_json::json!({
+            "name": f.name, "size": f.bytes.len(), "sha256": sha256_hex(&f.bytes),
+        })).collect::<Vec<_>>(),
+        "not_available": unavailable.iter().map(|u| serde_json::json!({
+            "artifact": label(u.kind), "reason": u.reason,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The bytes a manifest's signature covers: its `manifest` member serialised compactly.
+/// Serialising a parsed value again yields the same bytes, so a verifier can recompute them.
+pub fn signed_bytes(manifest: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(manifest).unwrap_or_default()
+}
+
+fn sign_manifest(manifest: serde_json::Value, key: &AuditKey) -> Vec<u8> {
+    let sig = key.sign(&signed_bytes(&manifest));
+    let doc = serde_json::json!({
+        "manifest": manifest,
+        "signature": {"algorithm": "ed25519", "public_key": key.public_key(), "value": sig},
+    });
+    let mut bytes = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+pub fn job_dir(data_dir: &Path, job: &Job) -> PathBuf {
+    data_dir.join("artifacts").join(job.id.to_string())
+}
+
+/// Write the files durably (temp file, fsync, rename) so a crash never leaves half a file.
+pub fn write_all(dir: &Path, files: &[ArtifactFile]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    for f in files {
+        let tmp = dir.join(format!(".{}.tmp", f.name));
+        let mut out = std::fs::File::create(&tmp)?;
+        out.write_all(&f.bytes)?;
+        out.sync_all()?;
+        std::fs::rename(&tmp, dir.join(&f.name))?;
+    }
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Read back a written artifact, checking it still has the hash that was recorded.
+pub fn read_back(dir: &Path, rec: &ArtifactRecord) -> std::io::Result<ArtifactFile> {
+    let bytes = std::fs::read(dir.join(&rec.name))?;
+    if sha256_hex(&bytes) != rec.sha256 {
+        return Err(std::io::Error::other(format!("{} changed on disk since it was collected", rec.name)));
+    }
+    Ok(ArtifactFile { content_type: content_type(&rec.name).into(), name: rec.name.clone(), bytes })
+}

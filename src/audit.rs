@@ -1,0 +1,120 @@
+//! The audit key: an Ed25519 key pair generated on first start and kept in the data directory
+//! (mode 0600), which signs every artifact manifest so an auditor can prove the files on a
+//! closed ticket are the ones deskbridge collected.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use std::path::{Path, PathBuf};
+
+pub const KEY_FILE: &str = "audit-key.ed25519";
+
+pub struct AuditKey {
+    signing: SigningKey,
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuditKey(public {})", self.public_key())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("audit key {path}: {reason}")]
+    Key { path: String, reason: String },
+}
+
+pub fn key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(KEY_FILE)
+}
+
+impl AuditKey {
+    /// Read the key from `data_dir`, creating it (readable by the owner only) on first start.
+    pub fn load_or_create(data_dir: &Path) -> Result<AuditKey, AuditError> {
+        let path = key_path(data_dir);
+        let fail = |reason: String| AuditError::Key {
+            path: path.display().to_string(),
+            reason,
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let raw = B64.decode(text.trim()).map_err(|e| fail(format!("not base64: {e}")))?;
+                let seed: [u8; 32] = raw.try_into().map_err(|_| fail("not a 32-byte Ed25519 seed".into()))?;
+                Ok(AuditKey { signing: SigningKey::from_bytes(&seed) })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(data_dir).map_err(|e| fail(e.to_string()))?;
+                let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+                write_private(&path, &B64.encode(signing.to_bytes())).map_err(|e| fail(e.to_string()))?;
+                Ok(AuditKey { signing })
+            }
+            Err(e) => Err(fail(e.to_string())),
+        }
+    }
+
+    /// Read an existing key; never create one (for `verify` and `check`).
+    pub fn load_or_create_readonly(data_dir: &Path) -> Result<AuditKey, AuditError> {
+        let path = key_path(data_dir);
+        if !path.exists() {
+            return Err(AuditError::Key { path: path.display().to_string(), reason: "no audit key here yet; pass --public-key".into() });
+        }
+        Self::load_or_create(data_dir)
+    }
+
+    /// The public key, base64 of its 32 bytes.
+    pub fn public_key(&self) -> String {
+        B64.encode(self.signing.verifying_key().to_bytes())
+    }
+
+    pub fn sign(&self, msg: &[u8]) -> String {
+        B64.encode(self.signing.sign(msg).to_bytes())
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(content.as_bytes())?;
+    f.sync_all()
+}
+
+/// Check `sig_b64` over `msg` with `public_b64`. False on any malformed input.
+pub fn verify_signature(public_b64: &str, msg: &[u8], sig_b64: &str) -> bool {
+    let Ok(pk) = B64.decode(public_b64.trim()) else { return false };
+    let Ok(pk) = <[u8; 32]>::try_from(pk.as_slice()) else { return false };
+    let Ok(vk) = VerifyingKey::from_bytes(&pk) else { return false };
+    let Ok(sig) = B64.decode(sig_b64.trim()) else { return false };
+    let Ok(sig) = Signature::from_slice(&sig) else { return false };
+    vk.verify(msg, &sig).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_created_once_private_to_its_owner_and_signs_verifiably() {
+        let dir = tempfile::tempdir().unwrap();
+        let k1 = AuditKey::load_or_create(dir.path()).unwrap();
+        let k2 = AuditKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(k1.public_key(), k2.public_key(), "the second start reads the same key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(key_path(dir.path())).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let sig = k1.sign(b"manifest");
+        assert!(verify_signature(&k1.public_key(), b"manifest", &sig));
+        assert!(!verify_signature(&k1.public_key(), b"manifesT", &sig));
+        assert!(!format!("{k1:?}").contains(&B64.encode(k1.signing.to_bytes())));
+    }
+}

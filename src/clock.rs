@@ -1,0 +1,81 @@
+//! Wall-clock time as milliseconds since the Unix epoch, and its RFC 3339 form for JSON.
+//! Jobs store plain integers (cheap to compare and to put in index keys); humans see RFC 3339.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Millis(pub i64);
+
+impl Millis {
+    pub fn now() -> Self {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Millis(d.as_millis() as i64)
+    }
+    pub fn plus(self, d: std::time::Duration) -> Self {
+        Millis(self.0.saturating_add(d.as_millis() as i64))
+    }
+    pub fn since(self, earlier: Millis) -> std::time::Duration {
+        std::time::Duration::from_millis(self.0.saturating_sub(earlier.0).max(0) as u64)
+    }
+    pub fn unix_secs(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+    pub fn from_unix_secs(s: i64) -> Self {
+        Millis(s.saturating_mul(1000))
+    }
+    pub fn rfc3339(self) -> String {
+        let nanos = (self.0 as i128) * 1_000_000;
+        time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_else(|| self.0.to_string())
+    }
+    pub fn parse_rfc3339(s: &str) -> Option<Self> {
+        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+        Some(Millis((t.unix_timestamp_nanos() / 1_000_000) as i64))
+    }
+}
+
+impl fmt::Debug for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rfc3339())
+    }
+}
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rfc3339())
+    }
+}
+
+impl Serialize for Millis {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Millis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Millis::parse_rfc3339(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 time: {s:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_round_trip_through_rfc3339() {
+        let m = Millis(1_763_800_000_123);
+        assert_eq!(Millis::parse_rfc3339(&m.rfc3339()), Some(m));
+        assert!(m.rfc3339().starts_with("2025-11-22T"));
+    }
+}

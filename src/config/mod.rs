@@ -1,0 +1,351 @@
+//! The configuration file (SPEC §3): its types, with serde doing the shape checks.
+//!
+//! Every struct refuses unknown keys, so a typo in a key is an error rather than a silently
+//! ignored setting. Semantic checks (ids unique, rules naming real connections) live in
+//! `validate.rs`; reading the file and resolving `${ENV}`/`file:` live in `load.rs`.
+
+mod load;
+mod secret;
+mod validate;
+
+pub use load::{load, load_str, ConfigError};
+pub use secret::{Dur, Secret};
+
+use crate::ids::{ConnectionId, VendorId};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub worker: WorkerConfig,
+    #[serde(default)]
+    pub templates: TemplatesConfig,
+    #[serde(default)]
+    pub itsm: Vec<ItsmConfig>,
+    #[serde(default)]
+    pub vendor: Vec<VendorConfig>,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleConfig>,
+    /// Where this configuration came from, for reload and for error messages.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+impl Default for Config {
+    /// The built-in default of `deskbridge serve` without a file: listens on 127.0.0.1:8080,
+    /// keeps data in `./data`, and has no connections (every webhook is answered 404).
+    fn default() -> Self {
+        load_str("", "<built-in default>").expect("the empty configuration is valid")
+    }
+}
+
+impl Config {
+    pub fn connection(&self, id: &str) -> Option<&ItsmConfig> {
+        self.itsm.iter().find(|c| c.id.as_str() == id)
+    }
+    pub fn vendor(&self, id: &str) -> Option<&VendorConfig> {
+        self.vendor.iter().find(|v| v.id.as_str() == id)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub public_url: Option<String>,
+    pub admin_token: Option<Secret>,
+    pub auditor_token: Option<Secret>,
+    pub max_body_bytes: usize,
+    /// How long SIGTERM waits for steps in flight before leaving them to be resumed.
+    pub shutdown_grace: Dur,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            public_url: None,
+            admin_token: None,
+            auditor_token: None,
+            max_body_bytes: 1024 * 1024,
+            shutdown_grace: Dur::secs(8),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// Jobs worked on at once, over all connections.
+    pub concurrency: usize,
+    /// Jobs worked on at once for one connection, so a slow ticket system cannot take every slot.
+    pub per_connection: usize,
+    /// How long a worker owns a job before another may take it over.
+    pub lease: Dur,
+    /// Timeout of one outbound HTTP call.
+    pub request_timeout: Dur,
+    pub retry: RetryConfig,
+    /// How often the dispatcher looks for due jobs when nothing wakes it.
+    pub tick: Dur,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            concurrency: 32,
+            per_connection: 8,
+            lease: Dur::secs(120),
+            request_timeout: Dur::secs(30),
+            retry: RetryConfig::default(),
+            tick: Dur::millis(500),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// First backoff; each further attempt doubles it, up to `max`, with ±25 % jitter.
+    pub base: Dur,
+    pub max: Dur,
+    /// Attempts of one step before the job fails.
+    pub attempts: u32,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            base: Dur::secs(2),
+            max: Dur::secs(300),
+            attempts: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemplatesConfig {
+    /// A directory whose `<name>.j2` files replace the built-in templates of the same name.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItsmKind {
+    Servicenow,
+    Jira,
+    Zendesk,
+    Freshservice,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItsmConfig {
+    pub id: ConnectionId,
+    pub kind: ItsmKind,
+    pub base_url: String,
+    pub auth: ItsmAuth,
+    pub inbound: InboundAuth,
+    pub rate_limit: Option<RateLimit>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ItsmAuth {
+    Basic { username: String, password: Secret },
+    Bearer { token: Secret },
+    ApiToken { email: String, token: Secret },
+    ApiKey { key: Secret },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InboundAuth {
+    Hmac { secret: Secret },
+    ZendeskSignature { secret: Secret },
+    HubSignature { secret: Secret },
+    SharedHeader { header: String, secret: Secret },
+    Basic { username: String, password: Secret },
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per: Dur,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VendorKind {
+    Splashtop,
+    Sunlogin,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorConfig {
+    pub id: VendorId,
+    pub kind: VendorKind,
+    pub base_url: String,
+    pub portal_url: Option<String>,
+    pub auth: VendorAuth,
+    #[serde(default)]
+    pub poll: PollConfig,
+    pub rate_limit: Option<RateLimit>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum VendorAuth {
+    Bearer {
+        token: Secret,
+    },
+    Oauth2 {
+        client_id: String,
+        client_secret: Secret,
+        redirect_uri: String,
+        #[serde(default)]
+        scope: Option<String>,
+    },
+    Sunlogin {
+        app_key: String,
+        app_secret: Secret,
+        account: String,
+        password: Secret,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollConfig {
+    pub every: Dur,
+    pub max_every: Dur,
+    pub give_up_after: Dur,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig {
+            every: Dur::secs(30),
+            max_every: Dur::secs(300),
+            give_up_after: Dur::secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    #[default]
+    Internal,
+    Public,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactKind {
+    SessionLog,
+    FileTransferLog,
+    ChatTranscript,
+}
+
+impl ArtifactKind {
+    pub const ALL: [ArtifactKind; 3] = [
+        ArtifactKind::SessionLog,
+        ArtifactKind::FileTransferLog,
+        ArtifactKind::ChatTranscript,
+    ];
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSpec {
+    pub template: String,
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+impl NoteSpec {
+    fn internal(template: &str) -> Self {
+        NoteSpec {
+            template: template.into(),
+            visibility: Visibility::Internal,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    pub name: String,
+    pub connection: ConnectionId,
+    #[serde(default, rename = "match")]
+    pub matches: MatchConfig,
+    pub vendor: VendorId,
+    #[serde(default)]
+    pub vendor_options: VendorOptions,
+    #[serde(default = "default_link_note")]
+    pub link_note: NoteSpec,
+    #[serde(default = "default_instructions_note")]
+    pub instructions_note: NoteSpec,
+    #[serde(default = "default_collect")]
+    pub collect: Vec<ArtifactKind>,
+    #[serde(default = "default_summary_note")]
+    pub summary_note: NoteSpec,
+    #[serde(default = "default_expiry_note")]
+    pub expiry_note: NoteSpec,
+    #[serde(default = "default_failure_note")]
+    pub failure_note: NoteSpec,
+}
+
+fn default_link_note() -> NoteSpec {
+    NoteSpec::internal("session_link")
+}
+fn default_instructions_note() -> NoteSpec {
+    NoteSpec::internal("session_instructions")
+}
+fn default_summary_note() -> NoteSpec {
+    NoteSpec::internal("session_summary")
+}
+fn default_expiry_note() -> NoteSpec {
+    NoteSpec::internal("session_expired")
+}
+fn default_failure_note() -> NoteSpec {
+    NoteSpec::internal("session_failed")
+}
+fn default_collect() -> Vec<ArtifactKind> {
+    ArtifactKind::ALL.to_vec()
+}
+
+/// Conditions of a rule; each list is "any of", and every non-empty condition must hold.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchConfig {
+    pub queue: Vec<String>,
+    pub priority: Vec<String>,
+    pub tags_any: Vec<String>,
+    pub tags_all: Vec<String>,
+    pub category: Vec<String>,
+    pub requester_domain: Vec<String>,
+    pub project: Vec<String>,
+    pub brand: Vec<String>,
+    pub workspace: Vec<String>,
+    pub service_desk: Vec<String>,
+    pub request_type: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VendorOptions {
+    /// Splashtop channel; 0 is the private channel.
+    pub channel_id: Option<u64>,
+    /// Sunlogin seat account the agent connects from; default the agent's e-mail.
+    pub seat: Option<String>,
+}

@@ -1,0 +1,58 @@
+//! The one place HTTP statuses are decided (SPEC §4). Every error answer is
+//! `{"error": {"code", "message"[, "field" | "header"]}}`, and its status tells the sender
+//! whether sending again can help: 4xx no, 503 yes.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// The header or body field at fault, when there is one.
+    pub field: Option<(&'static str, String)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), field: None }
+    }
+    pub fn with_field(mut self, kind: &'static str, name: impl Into<String>) -> Self {
+        self.field = Some((kind, name.into()));
+        self
+    }
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+    pub fn bad_request(code: &'static str, msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, msg)
+    }
+    pub fn unavailable(msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", msg)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::warn!(code = self.code, message = %self.message, "request failed");
+        }
+        let mut err = serde_json::json!({"code": self.code, "message": self.message});
+        if let Some((kind, name)) = self.field {
+            err[kind] = name.into();
+        }
+        let mut resp = (self.status, Json(serde_json::json!({ "error": err }))).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("5"));
+        }
+        resp
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::unavailable(format!("the store cannot be used right now: {e}"))
+    }
+}

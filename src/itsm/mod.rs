@@ -1,0 +1,185 @@
+//! The ticket-system seam: one trait, one module per system, built from configuration.
+//!
+//! A connection turns a verified webhook body into a request for a session (or a reason to
+//! ignore it), reads the ticket authoritatively, writes notes and attaches files. Every write
+//! is checked against the ticket first (a note's marker, an attachment's file name) by the
+//! worker, through `find_note` and `list_attachments`, so that a crash between a write and its
+//! record never leads to a second copy.
+
+pub mod servicenow;
+pub mod verify;
+
+use crate::config::{ItsmConfig, ItsmKind, Visibility};
+use crate::ids::{ConnectionId, EventId, TicketRef};
+use crate::metrics::Metrics;
+use crate::outbound::{Retry, UpstreamError};
+use crate::render::Markup;
+use crate::ticket::Ticket;
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a webhook asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+    Request(InboundRequest),
+    /// A well-formed call that does not ask for a session (another event type, say).
+    Ignore(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundRequest {
+    pub event_id: Option<EventId>,
+    pub ticket: TicketRef,
+    pub hint: Ticket,
+}
+
+/// A body that cannot be a valid call: 400, naming the field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InboundError {
+    #[error("the body is not JSON: {0}")]
+    NotJson(String),
+    #[error("required field `{0}` is missing")]
+    MissingField(String),
+    #[error("field `{field}` is invalid: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+impl InboundError {
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            InboundError::NotJson(_) => None,
+            InboundError::MissingField(f) | InboundError::Invalid { field: f, .. } => Some(f),
+        }
+    }
+}
+
+/// A note to write on a ticket. `marker` is a string the body contains, unique to the job and
+/// purpose, by which the note is found again after a crash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    pub body: String,
+    pub visibility: Visibility,
+    pub marker: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteAttachment {
+    pub id: Option<String>,
+    pub name: String,
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactFile {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ItsmError {
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// The system answered something its contract says it cannot.
+    #[error("{0}")]
+    Contract(String),
+}
+
+impl ItsmError {
+    pub fn retry(&self) -> Retry {
+        match self {
+            ItsmError::Upstream(u) => u.retry.clone(),
+            ItsmError::Contract(_) => Retry::Permanent,
+        }
+    }
+}
+
+pub type Result<T, E = ItsmError> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait Itsm: Send + Sync + std::fmt::Debug {
+    fn id(&self) -> &ConnectionId;
+    fn kind(&self) -> ItsmKind;
+    /// The markup notes are written in, for escaping.
+    fn markup(&self) -> Markup;
+    /// Turn an already verified body into a request, or a reason to ignore it.
+    fn parse_inbound(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<Inbound, InboundError>;
+    /// The ticket as the system has it now.
+    async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket>;
+    /// Whether a note containing `marker` is already on the ticket.
+    async fn find_note(&self, ticket: &TicketRef, marker: &str) -> Result<bool>;
+    async fn post_note(&self, ticket: &TicketRef, note: &Note) -> Result<()>;
+    /// Files attached to the ticket, all pages.
+    async fn list_attachments(&self, ticket: &TicketRef) -> Result<Vec<RemoteAttachment>>;
+    /// Attach files, in the system's own flow. Returns what was attached, in order.
+    async fn attach(&self, ticket: &TicketRef, files: &[ArtifactFile]) -> Result<Vec<RemoteAttachment>>;
+}
+
+#[derive(Clone)]
+pub struct BuildCtx {
+    pub metrics: Arc<Metrics>,
+    pub timeout: Duration,
+}
+
+pub fn build(cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm> {
+    match cfg.kind {
+        ItsmKind::Servicenow => Arc::new(servicenow::ServiceNow::new(cfg, ctx)),
+        other => Arc::new(unsupported::Unsupported::new(cfg, other)),
+    }
+}
+
+mod unsupported {
+    //! Placeholder for ticket systems whose adapter has not landed: webhooks are refused with
+    //! a clear reason instead of being accepted and lost.
+    use super::*;
+
+    #[derive(Debug)]
+    pub struct Unsupported {
+        id: ConnectionId,
+        kind: ItsmKind,
+    }
+
+    impl Unsupported {
+        pub fn new(cfg: &ItsmConfig, kind: ItsmKind) -> Self {
+            Unsupported { id: cfg.id.clone(), kind }
+        }
+        fn err(&self) -> ItsmError {
+            ItsmError::Contract(format!("ticket system {:?} is not supported by this build", self.kind))
+        }
+    }
+
+    #[async_trait]
+    impl Itsm for Unsupported {
+        fn id(&self) -> &ConnectionId {
+            &self.id
+        }
+        fn kind(&self) -> ItsmKind {
+            self.kind
+        }
+        fn markup(&self) -> Markup {
+            Markup::Plain
+        }
+        fn parse_inbound(&self, _: &http::HeaderMap, _: &[u8]) -> Result<Inbound, InboundError> {
+            Err(InboundError::Invalid {
+                field: "connection".into(),
+                reason: format!("ticket system {:?} is not supported by this build", self.kind),
+            })
+        }
+        async fn read_ticket(&self, _: &TicketRef) -> Result<Ticket> {
+            Err(self.err())
+        }
+        async fn find_note(&self, _: &TicketRef, _: &str) -> Result<bool> {
+            Err(self.err())
+        }
+        async fn post_note(&self, _: &TicketRef, _: &Note) -> Result<()> {
+            Err(self.err())
+        }
+        async fn list_attachments(&self, _: &TicketRef) -> Result<Vec<RemoteAttachment>> {
+            Err(self.err())
+        }
+        async fn attach(&self, _: &TicketRef, _: &[ArtifactFile]) -> Result<Vec<RemoteAttachment>> {
+            Err(self.err())
+        }
+    }
+}

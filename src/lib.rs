@@ -1,0 +1,45 @@
+//! deskbridge connects IT service desks to remote-support vendors.
+//!
+//! A helpdesk agent clicks "Start remote session" on a ticket; the ticket system sends a
+//! webhook; deskbridge creates an attended-support session with the vendor, writes the link
+//! back onto the ticket, waits for the session to end, then attaches the session log, the
+//! file-transfer log and the chat transcript, with a signed manifest, to the same ticket. Every
+//! step is a durable job in sled, so crashes, restarts, duplicate webhooks and outages on either
+//! side lose nothing and duplicate nothing.
+//!
+//! # Layout
+//! - [`cli`] the commands of SPEC §2; [`app`] builds the service from a [`config::Config`] on a
+//!   pre-bound listener and runs it until shutdown.
+//! - [`http`] webhooks in, the admin/auditor API out; [`itsm`] the ticket-system seam (one
+//!   module per system) and inbound verification; [`vendor`] the vendor seam.
+//! - [`worker`] runs jobs step by step; [`job`] is the pure state machine; [`store`] is the only
+//!   module that touches sled.
+//! - [`rules`] and [`render`] are pure: which rule a ticket gets, what a note says.
+//! - [`artifacts`] builds the CSV/text files and the signed manifest; [`audit`] holds the key.
+//! - [`outbound`] is the HTTP client shared by adapters: rate limits, Retry-After, error classes.
+//! - [`sim`] holds the simulators of every ticket system and vendor, used by tests and `demo`.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod artifacts;
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod ids;
+pub mod itsm;
+pub mod job;
+pub mod metrics;
+pub mod outbound;
+pub mod render;
+pub mod rules;
+pub mod runtime;
+pub mod sim;
+pub mod store;
+pub mod telemetry;
+pub mod ticket;
+pub mod vendor;
+pub mod worker;

@@ -1,0 +1,164 @@
+//! The durable store: the only module that touches sled.
+//!
+//! Trees (all keys are bytes; see `keys.rs`):
+//! - `jobs`: job id → job JSON. Ids are UUIDv7, so key order is creation order.
+//! - `due`: due time (u64 BE) ++ job id → (): what the worker should look at next.
+//! - `leased`: job id → lease end: jobs a worker holds now. At open, every entry goes back to
+//!   `due`, because sled's file lock means the previous holder is gone.
+//! - `dedup`: connection ++ delivery id → job id.
+//! - `open`: connection ++ ticket → job id of the ticket's live session (second clicks).
+//! - `tickets`: connection ++ ticket ++ job id → (): every job ever run for a ticket.
+//! - `states`: state code ++ job id → (): counts and state filters without reading jobs.
+//! - `attached`: connection ++ ticket ++ file name → what was attached where, by which job.
+//! - `kv`: small named values (vendor token pairs, cached team ids).
+//!
+//! Every state change is one sled transaction over the trees it touches, and callers that answer
+//! the outside world (a 202, a step that is about to call out) wait for [`Store::flush`], which
+//! batches concurrent flushes into one fsync.
+
+mod flusher;
+mod jobs;
+mod keys;
+
+pub use jobs::{Enqueued, JobFilter, SaveError};
+
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store cannot be opened at {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("the store cannot write: {0}")]
+    Io(#[from] sled::Error),
+    #[error("a stored record is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl<E: std::fmt::Display> From<sled::transaction::TransactionError<E>> for StoreError {
+    fn from(e: sled::transaction::TransactionError<E>) -> Self {
+        match e {
+            sled::transaction::TransactionError::Storage(e) => StoreError::Io(e),
+            sled::transaction::TransactionError::Abort(e) => StoreError::Corrupt(e.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+// Indices into `Store::trees`, which is passed whole to multi-tree transactions.
+const JOBS: usize = 0;
+const DUE: usize = 1;
+const LEASED: usize = 2;
+const DEDUP: usize = 3;
+const OPEN: usize = 4;
+const TICKETS: usize = 5;
+const STATES: usize = 6;
+const ATTACHED: usize = 7;
+const TREE_NAMES: [&str; 8] = [
+    "jobs", "due", "leased", "dedup", "open", "tickets", "states", "attached",
+];
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    kv: sled::Tree,
+    flusher: flusher::Flusher,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+impl Store {
+    /// Open (or create) the store under `dir` and put back to work every job that a previous
+    /// process held when it stopped.
+    pub fn open(dir: &Path) -> Result<Store> {
+        let db = sled::Config::new()
+            .path(dir.join("store"))
+            // The default 1 GiB page cache is far more than a job queue needs; this keeps RSS low.
+            .cache_capacity(32 * 1024 * 1024)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(|source| StoreError::Open {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        let trees = TREE_NAMES
+            .iter()
+            .map(|n| db.open_tree(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let kv = db.open_tree("kv")?;
+        let flusher = flusher::Flusher::spawn(db.clone());
+        let store = Store {
+            inner: Arc::new(Inner {
+                db,
+                trees,
+                kv,
+                flusher,
+            }),
+        };
+        store.recover_leases()?;
+        Ok(store)
+    }
+
+    fn tree(&self, i: usize) -> &sled::Tree {
+        &self.inner.trees[i]
+    }
+
+    /// Wait until everything written so far is on disk.
+    pub async fn flush(&self) -> Result<()> {
+        self.inner.flusher.flush().await
+    }
+
+    /// A synchronous flush, for shutdown.
+    pub fn flush_blocking(&self) -> Result<()> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    pub fn kv_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.inner.kv.get(key)?.map(|v| v.to_vec()))
+    }
+
+    pub fn kv_put(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.inner.kv.insert(key, value)?;
+        Ok(())
+    }
+
+    /// Replace `key` only if it still holds `expected` (None = absent). Returns false when
+    /// another writer got there first: the way concurrent token renewals are told apart.
+    pub fn kv_compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool> {
+        Ok(self
+            .inner
+            .kv
+            .compare_and_swap(key, expected, Some(new))?
+            .is_ok())
+    }
+
+    /// Size of the store on disk, for metrics.
+    pub fn size_on_disk(&self) -> u64 {
+        self.inner.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Whether the store answers: `/readyz`.
+    pub fn is_healthy(&self) -> bool {
+        self.inner.db.get(b"\0ready-probe").is_ok()
+    }
+}

@@ -1,0 +1,194 @@
+//! The remote-support vendor seam: one trait, one module per vendor, built from configuration.
+//!
+//! The worker only knows this trait: create a session for a ticket, ask whether it is over,
+//! collect what it left behind, close it. Vendors differ a lot behind it (Splashtop hands out a
+//! link; Sunlogin cannot create sessions at all and is correlated from its logs), so the
+//! session carries an opaque `extra` the vendor may use between calls.
+
+pub mod splashtop;
+
+use crate::clock::Millis;
+use crate::config::{ArtifactKind, VendorConfig, VendorKind, VendorOptions};
+use crate::ids::{JobId, VendorId};
+use crate::metrics::Metrics;
+use crate::outbound::{Retry, UpstreamError};
+use crate::store::Store;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// The vendor's id for the session.
+    pub id: String,
+    /// The code a human reads (Splashtop's 9 digits); used in artifact file names.
+    pub code: String,
+    /// What the end user opens, exactly as the vendor gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_user_link: Option<String>,
+    /// What the technician opens (Splashtop deep link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technician_link: Option<String>,
+    /// The seat (technician account) the session is expected from, for vendors that correlate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat: Option<String>,
+    pub created_at: Millis,
+    /// Vendor-private state between calls (a correlated log id, say).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub extra: serde_json::Value,
+}
+
+/// What the worker asks for when it creates a session.
+#[derive(Debug, Clone)]
+pub struct SessionRequest {
+    pub job: JobId,
+    pub ticket_number: String,
+    pub subject: String,
+    pub customer_name: String,
+    pub agent_email: Option<String>,
+    pub device: Option<String>,
+    pub options: VendorOptions,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionState {
+    /// Still running (or not started); `status` is the vendor's word for it.
+    Open { status: String },
+    /// Over; the session as updated by the vendor (correlation results, say).
+    Over { status: String, session: Session },
+}
+
+/// A table artifact (CSV), columns in order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatLine {
+    pub time: String,
+    pub author: String,
+    pub message: String,
+}
+
+/// An artifact the vendor has, or the reason it has not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Availability<T> {
+    Available(T),
+    NotAvailable(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collected {
+    pub session_log: Availability<Table>,
+    pub file_transfers: Availability<Table>,
+    pub chat: Availability<Vec<ChatLine>>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum VendorError {
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// The vendor answered something the contract says it cannot; retrying will not fix it.
+    #[error("{0}")]
+    Contract(String),
+    /// The stored grant is gone and the configured credentials no longer work.
+    #[error("{0}")]
+    ReAuthorise(String),
+}
+
+impl VendorError {
+    pub fn retry(&self) -> Retry {
+        match self {
+            VendorError::Upstream(u) => u.retry.clone(),
+            _ => Retry::Permanent,
+        }
+    }
+}
+
+pub type Result<T, E = VendorError> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait Vendor: Send + Sync + std::fmt::Debug {
+    fn id(&self) -> &VendorId;
+    fn kind(&self) -> VendorKind;
+    /// Splashtop gives a link; Sunlogin only instructions for the agent and the end user.
+    fn gives_link(&self) -> bool;
+    /// How often to look, how long to wait at most.
+    fn poll(&self) -> &crate::config::PollConfig;
+    async fn create_session(&self, req: &SessionRequest) -> Result<Session>;
+    async fn session_state(&self, session: &Session) -> Result<SessionState>;
+    async fn collect(&self, session: &Session, what: &[ArtifactKind]) -> Result<Collected>;
+    async fn close_session(&self, session: &Session) -> Result<()>;
+}
+
+/// What building a vendor needs besides its configuration.
+#[derive(Clone)]
+pub struct BuildCtx {
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub timeout: Duration,
+}
+
+pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Arc<dyn Vendor> {
+    match cfg.kind {
+        VendorKind::Splashtop => Arc::new(splashtop::Splashtop::new(cfg, ctx)),
+        VendorKind::Sunlogin => Arc::new(unsupported::Unsupported::new(cfg)),
+    }
+}
+
+mod unsupported {
+    //! Placeholder for vendors whose adapter has not landed: every call fails permanently
+    //! with a message that says so, so a rule pointing at one fails its jobs visibly.
+    use super::*;
+
+    #[derive(Debug)]
+    pub struct Unsupported {
+        id: VendorId,
+        kind: VendorKind,
+        poll: crate::config::PollConfig,
+    }
+
+    impl Unsupported {
+        pub fn new(cfg: &VendorConfig) -> Self {
+            Unsupported {
+                id: cfg.id.clone(),
+                kind: cfg.kind,
+                poll: cfg.poll.clone(),
+            }
+        }
+        fn err(&self) -> VendorError {
+            VendorError::Contract(format!("vendor kind {:?} is not supported by this build", self.kind))
+        }
+    }
+
+    #[async_trait]
+    impl Vendor for Unsupported {
+        fn id(&self) -> &VendorId {
+            &self.id
+        }
+        fn kind(&self) -> VendorKind {
+            self.kind
+        }
+        fn gives_link(&self) -> bool {
+            false
+        }
+        fn poll(&self) -> &crate::config::PollConfig {
+            &self.poll
+        }
+        async fn create_session(&self, _: &SessionRequest) -> Result<Session> {
+            Err(self.err())
+        }
+        async fn session_state(&self, _: &Session) -> Result<SessionState> {
+            Err(self.err())
+        }
+        async fn collect(&self, _: &Session, _: &[ArtifactKind]) -> Result<Collected> {
+            Err(self.err())
+        }
+        async fn close_session(&self, _: &Session) -> Result<()> {
+            Err(self.err())
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Every Splashtop API fact that is **assumed**, not verified (see
+//! `../shared/contracts/splashtop.md`, items marked [assumed]). Nothing else in the adapter
+//! hard-codes these: correct them here against the Splashtop Open API reference PDF.
+
+/// Session log rows: `GET /teams/{team}/logs/sessions?support_session_id=&page=&per_page=`.
+pub const SESSION_LOG_PATH: &str = "logs/sessions";
+/// File-transfer rows: same paging.
+pub const FILE_TRANSFER_PATH: &str = "logs/file_transfers";
+/// Chat lines: same paging; empty when the team does not save transcripts.
+pub const CHAT_PATH: &str = "logs/chat_transcripts";
+/// Query parameter naming the session on the log routes.
+pub const SESSION_PARAM: &str = "support_session_id";
+/// Page size asked for (and the server's assumed cap).
+pub const PER_PAGE: usize = 100;
+/// Paged answers: `data {logs: [...], page, per_page, total}`.
+pub const ROWS_KEY: &str = "logs";
+pub const TOTAL_KEY: &str = "total";
+
+/// Session log columns, in CSV order (the console's columns).
+pub const SESSION_LOG_FIELDS: [&str; 9] = [
+    "start_time", "end_time", "duration_sec", "technician", "src_device", "dst_device", "src_ip", "dst_ip", "type",
+];
+/// File-transfer columns, in CSV order.
+pub const FILE_TRANSFER_FIELDS: [&str; 5] = ["time", "file_name", "size_bytes", "direction", "technician"];
+/// Chat line fields: time, author, message.
+pub const CHAT_FIELDS: [&str; 3] = ["time", "author", "message"];
+
+/// The token endpoint of the OAuth 2.0 flow, under the portal URL (RFC 6749 shape assumed).
+pub const OAUTH_TOKEN_PATH: &str = "/oauth2/token";

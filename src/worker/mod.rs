@@ -1,0 +1,217 @@
+//! The worker: takes due jobs from the store, runs one step of each, records the outcome.
+//!
+//! A dispatcher loop leases due jobs and spawns one task per job step. Concurrency is bounded
+//! globally and per connection, and a job whose connection has no free slot is simply left due
+//! for the next round, so one slow or failing ticket system never holds up another. A job
+//! step's outcome is saved (and flushed) before the job can be taken again; a lease outlives a
+//! crash only until the next start (see `store`).
+
+mod notes;
+mod steps;
+pub mod retry;
+
+use crate::clock::Millis;
+use crate::ids::{ConnectionId, JobId};
+use crate::job::{Job, JobState};
+use crate::outbound::Retry;
+use crate::runtime::{Current, Shared};
+use crate::store::SaveError;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, instrument, warn, Instrument};
+
+pub use steps::StepError;
+
+pub struct Worker {
+    current: Current,
+    shared: Shared,
+    /// Identifies this process's leases.
+    owner: u64,
+    running: Mutex<HashSet<JobId>>,
+    global: Arc<Semaphore>,
+    per_connection: Mutex<HashMap<ConnectionId, Arc<Semaphore>>>,
+    wake: Notify,
+    tasks: tokio_util::task::TaskTracker,
+    alive: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker").field("owner", &self.owner).finish()
+    }
+}
+
+impl Worker {
+    pub fn new(current: Current, shared: Shared) -> Arc<Worker> {
+        let concurrency = current.get().config.worker.concurrency;
+        Arc::new(Worker {
+            current,
+            shared,
+            owner: rand::random(),
+            running: Mutex::new(HashSet::new()),
+            global: Arc::new(Semaphore::new(concurrency)),
+            per_connection: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+            tasks: tokio_util::task::TaskTracker::new(),
+            alive: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Look for due jobs now (a webhook just queued one, an admin retried one).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Whether the dispatcher loop is running: `/readyz`.
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Run until `shutdown`, then give steps in flight `grace` to finish; the rest are resumed
+    /// at the next start.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken, grace: Duration) {
+        self.alive.store(true, std::sync::atomic::Ordering::Relaxed);
+        while !shutdown.is_cancelled() {
+            if let Err(e) = self.dispatch() {
+                warn!(error = %e, "the worker cannot read the store");
+            }
+            let tick = self.current.get().config.worker.tick.0;
+            let sleep = match self.shared.store.next_due() {
+                Ok(Some(at)) => at.since(Millis::now()).min(tick),
+                _ => tick,
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(sleep.max(Duration::from_millis(5))) => {}
+            }
+        }
+        self.alive.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.tasks.close();
+        if tokio::time::timeout(grace, self.tasks.wait()).await.is_err() {
+            info!("steps still in flight at shutdown are left to resume at the next start");
+        }
+    }
+
+    fn slot(&self, conn: &ConnectionId) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+        let per = {
+            let mut map = self.per_connection.lock().unwrap_or_else(|p| p.into_inner());
+            let n = self.current.get().config.worker.per_connection;
+            map.entry(conn.clone()).or_insert_with(|| Arc::new(Semaphore::new(n))).clone()
+        };
+        let p = per.try_acquire_owned().ok()?;
+        let g = self.global.clone().try_acquire_owned().ok()?;
+        Some((p, g))
+    }
+
+    /// Lease every due job that has a free slot and start its step. Returns how many started.
+    pub fn dispatch(self: &Arc<Self>) -> crate::store::Result<usize> {
+        let store = &self.shared.store;
+        let now = Millis::now();
+        for id in store.expired_leases(now)? {
+            if !self.running.lock().unwrap_or_else(|p| p.into_inner()).contains(&id) {
+                store.release(&id)?;
+            }
+        }
+        let lease = self.current.get().config.worker.lease.0;
+        let mut started = 0;
+        for id in store.due_jobs(now, 512)? {
+            if self.running.lock().unwrap_or_else(|p| p.into_inner()).contains(&id) {
+                continue;
+            }
+            let Some(job) = store.get(&id)? else { continue };
+            let Some(permits) = self.slot(&job.connection) else { continue };
+            let Some(job) = store.lease(&id, self.owner, now, now.plus(lease))? else { continue };
+            self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
+            let me = self.clone();
+            let span = tracing::info_span!("job", job_id = %id, connection = %job.connection, ticket = %job.ticket);
+            self.tasks.spawn(
+                async move {
+                    me.step(job).await;
+                    me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    drop(permits);
+                    me.wake();
+                }
+                .instrument(span),
+            );
+            started += 1;
+        }
+        Ok(started)
+    }
+
+    #[instrument(skip_all, fields(job_id = %job.id, state = job.state.as_str(), attempt = job.attempt + 1))]
+    async fn step(&self, mut job: Job) {
+        let rt = self.current.get();
+        let state = job.state;
+        let started = std::time::Instant::now();
+        let result = steps::run(&rt, &self.shared, &mut job).await;
+        let now = Millis::now();
+        let outcome = match result {
+            Ok(steps::Next::Advance(next, detail)) => {
+                job.advance(next, now, detail);
+                "ok"
+            }
+            Ok(steps::Next::Wait(due)) => {
+                job.wait_until(due, now);
+                "wait"
+            }
+            Ok(steps::Next::Finish(to, detail)) => {
+                job.finish(to, now, detail);
+                "ok"
+            }
+            Err(e) => self.on_error(&mut job, e, now),
+        };
+        self.shared.metrics.step(state.as_str(), outcome, started.elapsed());
+        match self.shared.store.save(&mut job).await {
+            Ok(()) => {}
+            Err(SaveError::Conflict) => info!("the job changed during its step (cancelled?); its outcome is dropped"),
+            Err(SaveError::Store(e)) => warn!(error = %e, "the step's outcome could not be saved; it will run again"),
+        }
+        if job.state == JobState::Failed {
+            notes::post_failure_note(&rt, &job).await;
+        }
+    }
+
+    fn on_error(&self, job: &mut Job, e: StepError, now: Millis) -> &'static str {
+        let retry_cfg = &self.current.get().config.worker.retry;
+        match e.retry {
+            Retry::Transient { after } if job.attempt + 1 < retry_cfg.attempts => {
+                let wait = retry::delay(retry_cfg, job.attempt + 1, after, rand::random());
+                warn!(error = %e.message, ?wait, "transient failure, will retry");
+                job.retry_at(now.plus(wait), now, e.message);
+                "retry"
+            }
+            Retry::Transient { .. } => {
+                let msg = format!("{} (gave up after {} attempts)", e.message, job.attempt + 1);
+                warn!(error = %msg, "retries exhausted");
+                job.fail(now, msg);
+                "failed"
+            }
+            Retry::Permanent | Retry::Auth => {
+                warn!(error = %e.message, "permanent failure");
+                job.fail(now, e.message);
+                "failed"
+            }
+        }
+    }
+
+    /// Run every step that is due now, and the ones they make due, until nothing is due or
+    /// `limit` passes: for tests and the demo, which want the queue drained before looking.
+    pub async fn drain(self: &Arc<Self>, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let started = self.dispatch().unwrap_or(0);
+            let busy = !self.running.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+            if started == 0 && !busy {
+                return;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! One function per step of a job's life (SPEC §5). Each is idempotent: it first looks at what
+//! the outside world already has (a note with its marker, a file by name) so that running it
+//! again after a crash finishes the step instead of repeating it.
+
+use super::notes;
+use crate::artifacts;
+use crate::clock::Millis;
+use crate::itsm::{ItsmError, RemoteAttachment};
+use crate::job::{Attached, Job, JobState};
+use crate::outbound::Retry;
+use crate::rules::{self, Certainty};
+use crate::runtime::{Runtime, Shared};
+use crate::vendor::{SessionRequest, SessionState, VendorError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a successful step leads to.
+#[derive(Debug)]
+pub enum Next {
+    Advance(JobState, String),
+    /// Not done yet (session still running): look again then.
+    Wait(Millis),
+    /// A terminal state other than done.
+    Finish(JobState, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct StepError {
+    pub retry: Retry,
+    pub message: String,
+}
+
+impl StepError {
+    fn permanent(message: impl Into<String>) -> Self {
+        StepError { retry: Retry::Permanent, message: message.into() }
+    }
+}
+
+impl From<ItsmError> for StepError {
+    fn from(e: ItsmError) -> Self {
+        StepError { retry: e.retry(), message: e.to_string() }
+    }
+}
+
+impl From<VendorError> for StepError {
+    fn from(e: VendorError) -> Self {
+        StepError { retry: e.retry(), message: e.to_string() }
+    }
+}
+
+type Result<T> = std::result::Result<T, StepError>;
+
+pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<Next> {
+    let itsm = rt
+        .itsm
+        .get(&job.connection)
+        .cloned()
+        .ok_or_else(|| StepError::permanent(format!("connection {} is no longer configured", job.connection)))?;
+    match job.state {
+        JobState::Queued => start(rt, &*itsm, job).await,
+        JobState::SessionCreated => post_link(rt, &*itsm, job).await,
+        JobState::LinkPosted => {
+            job.waiting_since = Some(Millis::now());
+            Ok(Next::Advance(JobState::WaitingForEnd, "waiting for the session to end".into()))
+        }
+        JobState::WaitingForEnd => wait_for_end(rt, &*itsm, job).await,
+        JobState::Collecting => collect(rt, shared, job).await,
+        JobState::Attaching => attach(rt, shared, &*itsm, job).await,
+        s => Err(StepError::permanent(format!("a {} job has no step to run", s.as_str()))),
+    }
+}
+
+fn vendor(rt: &Runtime, job: &Job) -> Result<Arc<dyn crate::vendor::Vendor>> {
+    let id = job.vendor.as_ref().ok_or_else(|| StepError::permanent("the job has no vendor"))?;
+    rt.vendors
+        .get(id)
+        .cloned()
+        .ok_or_else(|| StepError::permanent(format!("vendor {id} is no longer configured")))
+}
+
+/// Read the ticket, decide the rule on it, create the vendor session.
+async fn start(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
+    let mut ticket = itsm.read_ticket(&job.ticket).await?;
+    // The agent who clicked is the one who runs the session; the read ticket may only know the
+    // assignee.
+    if job.hint.agent.is_some() {
+        ticket.agent = job.hint.agent.clone();
+    }
+    let decision = rules::decide(&rt.config.rules, job.connection.as_str(), &ticket, Certainty::Authoritative);
+    job.ticket_number = ticket.number.clone().or(job.ticket_number.take());
+    job.ticket_read = Some(ticket.clone());
+    let Some(i) = decision.chosen else {
+        return Ok(Next::Finish(JobState::Skipped, decision.why_none()));
+    };
+    let rule = &rt.config.rules[i];
+    job.rule = Some(rule.name.clone());
+    job.vendor = Some(rule.vendor.clone());
+    let vendor = vendor(rt, job)?;
+    let number = job.ticket_number.clone().unwrap_or_else(|| job.ticket.to_string());
+    let req = SessionRequest {
+        job: job.id,
+        ticket_number: number.clone(),
+        subject: ticket.subject.clone().unwrap_or_default(),
+        customer_name: ticket.requester_name().map(String::from).unwrap_or_else(|| number.clone()),
+        agent_email: ticket.agent_email().map(String::from),
+        device: ticket.device.clone(),
+        options: rule.vendor_options.clone(),
+    };
+    let session = vendor.create_session(&req).await?;
+    for link in [&session.end_user_link, &session.technician_link].into_iter().flatten() {
+        if link.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>') {
+            return Err(StepError::permanent(format!("{} gave a link that is not a URL: {link:?}", vendor.id())));
+        }
+    }
+    let detail = format!("rule {:?} matched; {} session {} created", rule.name, vendor.id(), session.code);
+    job.session = Some(session);
+    Ok(Next::Advance(JobState::SessionCreated, detail))
+}
+
+async fn post_link(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
+    let vendor = vendor(rt, job)?;
+    let plan = rt.plan(job.rule.as_deref());
+    let spec = if vendor.gives_link() { &plan.link_note } else { &plan.instructions_note };
+    let posted = notes::ensure_note(rt, itsm, job, spec, "link").await?;
+    Ok(Next::Advance(JobState::LinkPosted, posted))
+}
+
+async fn wait_for_end(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
+    let vendor = vendor(rt, job)?;
+    let poll = vendor.poll().clone();
+    let session = job.session.clone().ok_or_else(|| StepError::permanent("the job has no session"))?;
+    let now = Millis::now();
+    let since = *job.waiting_since.get_or_insert(now);
+    if now.since(since) > poll.give_up_after.0 {
+        let plan = rt.plan(job.rule.as_deref());
+        notes::ensure_note(rt, itsm, job, &plan.expiry_note, "expired").await?;
+        if let Err(e) = vendor.close_session(&session).await {
+            tracing::warn!(error = %e, "the expired session could not be closed at the vendor");
+        }
+        return Ok(Next::Finish(JobState::Expired, format!("the session did not end within {:?}; expiry note posted", poll.give_up_after)));
+    }
+    match vendor.session_state(&session).await? {
+        SessionState::Over { status, session } => {
+            job.session = Some(session);
+            Ok(Next::Advance(JobState::Collecting, format!("session over ({status}) after {} polls", job.polls + 1)))
+        }
+        SessionState::Open { .. } => {
+            job.polls += 1;
+            let every = poll.every.0.as_millis() as u64;
+            let grown = job.poll_interval_ms.map(|p| p + p / 2).unwrap_or(every);
+            let interval = grown.clamp(every, poll.max_every.0.as_millis() as u64);
+            job.poll_interval_ms = Some(interval);
+            Ok(Next::Wait(now.plus(Duration::from_millis(interval))))
+        }
+    }
+}
+
+async fn collect(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<Next> {
+    let vendor = vendor(rt, job)?;
+    let plan = rt.plan(job.rule.as_deref());
+    let session = job.session.clone().ok_or_else(|| StepError::permanent("the job has no session"))?;
+    let collected = vendor.collect(&session, &plan.collect).await?;
+    let now = Millis::now();
+    let built = artifacts::build(job, &session, &collected, &plan.collect, &shared.audit, now);
+    let dir = artifacts::job_dir(&rt.config.server.data_dir, job);
+    artifacts::write_all(&dir, &built.files).map_err(|e| StepError {
+        retry: Retry::Transient { after: None },
+        message: format!("cannot write artifacts to {}: {e}", dir.display()),
+    })?;
+    let detail = format!("{} files written, {} not available", built.files.len(), built.unavailable.len());
+    job.artifacts = built.records;
+    job.unavailable = built.unavailable;
+    job.collected_at = Some(now);
+    Ok(Next::Advance(JobState::Attaching, detail))
+}
+
+/// Attach what is not on the ticket yet (looking first), then the summary note.
+async fn attach(rt: &Runtime, _shared: &Shared, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
+    let pending: Vec<usize> = (0..job.artifacts.len()).filter(|i| job.artifacts[*i].attached.is_none()).collect();
+    if !pending.is_empty() {
+        let on_ticket: HashMap<String, RemoteAttachment> =
+            itsm.list_attachments(&job.ticket).await?.into_iter().map(|a| (a.name.clone(), a)).collect();
+        let dir = artifacts::job_dir(&rt.config.server.data_dir, job);
+        let mut files = vec![];
+        for &i in &pending {
+            let rec = &job.artifacts[i];
+            if let Some(found) = on_ticket.get(&rec.name) {
+                job.artifacts[i].attached = Some(attached(job, found.id.clone(), true));
+                continue;
+            }
+            files.push(artifacts::read_back(&dir, rec).map_err(|e| StepError::permanent(format!("artifact {}: {e}", rec.name)))?);
+        }
+        if !files.is_empty() {
+            let done = itsm.attach(&job.ticket, &files).await?;
+            for a in done {
+                if let Some(i) = job.artifacts.iter().position(|r| r.name == a.name) {
+                    job.artifacts[i].attached = Some(attached(job, a.id, false));
+                }
+            }
+        }
+    }
+    let plan = rt.plan(job.rule.as_deref());
+    let posted = notes::ensure_note(rt, itsm, job, &plan.summary_note, "summary").await?;
+    Ok(Next::Advance(JobState::Done, format!("{} artifacts attached; {posted}", job.artifacts.len())))
+}
+
+fn attached(job: &Job, remote_id: Option<String>, found_existing: bool) -> Attached {
+    Attached { connection: job.connection.clone(), ticket: job.ticket.clone(), remote_id, at: Millis::now(), found_existing }
+}

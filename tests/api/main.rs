@@ -1,0 +1,10 @@
+//! Black-box tests: the service on port 0 with its own temporary data directory, against the
+//! in-crate simulators, each test with its own ports. One test binary (zero-to-production
+//! style) so the crate is linked once.
+
+mod helpers;
+
+mod api;
+mod crash;
+mod flow;
+mod webhook;
