@@ -11,7 +11,7 @@ pub use verify::{verify_paths, VerifyReport};
 use crate::audit::AuditKey;
 use crate::clock::Millis;
 use crate::config::ArtifactKind;
-use crate::itsm::ArtifactFile;
+use crate::itsm::{ArtifactFile, AttachmentLimits};
 use crate::job::{ArtifactRecord, Job, Unavailable};
 use crate::vendor::{Availability, ChatLine, Collected, Session, Table};
 use sha2::{Digest, Sha256};
@@ -45,7 +45,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 pub fn content_type(name: &str) -> &'static str {
-    if name.ends_with(".csv") {
+    if name.ends_with(".gz") {
+        "application/gzip"
+    } else if name.ends_with(".csv") {
         "text/csv"
     } else if name.ends_with(".json") {
         "application/json"
@@ -81,10 +83,15 @@ pub struct Built {
     pub unavailable: Vec<Unavailable>,
 }
 
-/// Turn what the vendor gave into files and a signed manifest.
-pub fn build(job: &Job, session: &Session, collected: &Collected, what: &[ArtifactKind], key: &AuditKey, now: Millis) -> Built {
+/// Room kept on the ticket for the manifest, which is written last.
+const MANIFEST_RESERVE: u64 = 16 * 1024;
+
+/// Turn what the vendor gave into files and a signed manifest. A file over the ticket system's
+/// limits is gzip-compressed; one that still cannot fit is named as not available, with why.
+pub fn build(job: &Job, session: &Session, collected: &Collected, what: &[ArtifactKind], limits: AttachmentLimits, key: &AuditKey, now: Millis) -> Built {
     let mut files = vec![];
     let mut unavailable = vec![];
+    let mut budget = limits.per_ticket.map(|t| t.saturating_sub(limits.used_on_ticket).saturating_sub(MANIFEST_RESERVE));
     for kind in ArtifactKind::ALL.into_iter().filter(|k| what.contains(k)) {
         let bytes = match (kind, collected) {
             (ArtifactKind::SessionLog, Collected { session_log: a, .. }) => a.clone().map_avail(|t| csv_bytes(&t)),
@@ -94,7 +101,13 @@ pub fn build(job: &Job, session: &Session, collected: &Collected, what: &[Artifa
         match bytes {
             Availability::Available(bytes) => {
                 let name = file_name(kind, &session.code);
-                files.push(ArtifactFile { content_type: content_type(&name).into(), name, bytes });
+                match fit(ArtifactFile { content_type: content_type(&name).into(), name, bytes }, limits.per_file, budget) {
+                    Ok(f) => {
+                        budget = budget.map(|b| b.saturating_sub(f.bytes.len() as u64));
+                        files.push(f);
+                    }
+                    Err(reason) => unavailable.push(Unavailable { kind, reason }),
+                }
             }
             Availability::NotAvailable(reason) => unavailable.push(Unavailable { kind, reason }),
         }
@@ -108,6 +121,35 @@ pub fn build(job: &Job, session: &Session, collected: &Collected, what: &[Artifa
         .map(|f| ArtifactRecord { name: f.name.clone(), size: f.bytes.len() as u64, sha256: sha256_hex(&f.bytes), attached: None })
         .collect();
     Built { files, records, unavailable }
+}
+
+/// The file as is if it fits, else gzip-compressed if that fits, else why not.
+fn fit(f: ArtifactFile, per_file: Option<u64>, budget: Option<u64>) -> Result<ArtifactFile, String> {
+    let limit = match (per_file, budget) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let Some(limit) = limit else { return Ok(f) };
+    if f.bytes.len() as u64 <= limit {
+        return Ok(f);
+    }
+    let original = f.bytes.len();
+    let gz = gzip(&f.bytes);
+    if gz.len() as u64 <= limit {
+        let name = format!("{}.gz", f.name);
+        return Ok(ArtifactFile { content_type: "application/gzip".into(), name, bytes: gz });
+    }
+    Err(format!(
+        "{original} bytes ({} compressed) is over the {limit} bytes the ticket system still accepts on this ticket",
+        gz.len()
+    ))
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(vec![], flate2::Compression::best());
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
 }
 
 impl<T> Availability<T> {
@@ -180,4 +222,32 @@ pub fn read_back(dir: &Path, rec: &ArtifactRecord) -> std::io::Result<ArtifactFi
         return Err(std::io::Error::other(format!("{} changed on disk since it was collected", rec.name)));
     }
     Ok(ArtifactFile { content_type: content_type(&rec.name).into(), name: rec.name.clone(), bytes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(n: usize) -> ArtifactFile {
+        ArtifactFile { name: "session-1-log.csv".into(), content_type: "text/csv".into(), bytes: b"a,b,c\n".repeat(n) }
+    }
+
+    #[test]
+    fn a_file_that_fits_is_kept_as_is_and_one_too_big_is_compressed() {
+        assert_eq!(fit(file(10), Some(1000), None).unwrap().name, "session-1-log.csv");
+        let f = fit(file(1000), Some(1000), None).unwrap();
+        assert_eq!(f.name, "session-1-log.csv.gz");
+        assert_eq!(f.content_type, "application/gzip");
+        assert!(f.bytes.len() < 1000);
+    }
+
+    #[test]
+    fn a_file_that_cannot_fit_even_compressed_says_why() {
+        use rand::{RngCore, SeedableRng};
+        let mut random = vec![0u8; 5000];
+        rand::rngs::StdRng::seed_from_u64(7).fill_bytes(&mut random);
+        let f = ArtifactFile { name: "x.csv".into(), content_type: "text/csv".into(), bytes: random };
+        let e = fit(f, None, Some(1000)).unwrap_err();
+        assert!(e.contains("5000 bytes") && e.contains("1000 bytes"), "{e}");
+    }
 }

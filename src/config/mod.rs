@@ -153,6 +153,15 @@ pub struct ItsmConfig {
     pub auth: ItsmAuth,
     pub inbound: InboundAuth,
     pub rate_limit: Option<RateLimit>,
+    /// Jira: the label whose addition (admin webhook) asks for a session; default `remote-session`.
+    #[serde(default)]
+    pub trigger_label: Option<String>,
+    /// Zendesk: the tag whose addition (event subscription) asks for a session; default `remote_session`.
+    #[serde(default)]
+    pub trigger_tag: Option<String>,
+    /// Zendesk: when set, webhooks whose `x-zendesk-account-id` differs are refused.
+    #[serde(default)]
+    pub account_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,6 +5,7 @@ pub use api::rules_test_answer;
 mod auth;
 pub mod error;
 mod hooks;
+mod oauth;
 
 use crate::runtime::{Current, Shared};
 use crate::worker::Worker;
@@ -48,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
         .route("/api/v1/audit/public-key", get(api::public_key))
+        .route("/oauth/{vendor}/start", get(oauth::start))
+        .route("/oauth/{vendor}/callback", get(oauth::callback))
         .nest("/api/v1", api)
         // Bodies are limited by the hook handler itself, per `max_body_bytes`, with a JSON 413.
         .layer(axum::extract::DefaultBodyLimit::disable())

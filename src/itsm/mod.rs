@@ -6,8 +6,11 @@
 //! worker, through `find_note` and `list_attachments`, so that a crash between a write and its
 //! record never leads to a second copy.
 
+pub mod freshservice;
+pub mod jira;
 pub mod servicenow;
 pub mod verify;
+pub mod zendesk;
 
 use crate::config::{ItsmConfig, ItsmKind, Visibility};
 use crate::ids::{ConnectionId, EventId, TicketRef};
@@ -114,6 +117,21 @@ pub trait Itsm: Send + Sync + std::fmt::Debug {
     async fn list_attachments(&self, ticket: &TicketRef) -> Result<Vec<RemoteAttachment>>;
     /// Attach files, in the system's own flow. Returns what was attached, in order.
     async fn attach(&self, ticket: &TicketRef, files: &[ArtifactFile]) -> Result<Vec<RemoteAttachment>>;
+    /// The size limits that apply to attaching to this ticket.
+    async fn attachment_limits(&self, _ticket: &TicketRef) -> Result<AttachmentLimits> {
+        Ok(AttachmentLimits::default())
+    }
+}
+
+/// What a ticket system lets deskbridge attach. `None` = no known limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AttachmentLimits {
+    /// Largest single file.
+    pub per_file: Option<u64>,
+    /// Largest total of all files on one ticket.
+    pub per_ticket: Option<u64>,
+    /// Bytes already attached to the ticket (counts against `per_ticket`).
+    pub used_on_ticket: u64,
 }
 
 #[derive(Clone)]
@@ -125,11 +143,13 @@ pub struct BuildCtx {
 pub fn build(cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm> {
     match cfg.kind {
         ItsmKind::Servicenow => Arc::new(servicenow::ServiceNow::new(cfg, ctx)),
-        other => Arc::new(unsupported::Unsupported::new(cfg, other)),
+        ItsmKind::Jira => jira::build(cfg, ctx),
+        ItsmKind::Zendesk => zendesk::build(cfg, ctx),
+        ItsmKind::Freshservice => freshservice::build(cfg, ctx),
     }
 }
 
-mod unsupported {
+pub(crate) mod unsupported {
     //! Placeholder for ticket systems whose adapter has not landed: webhooks are refused with
     //! a clear reason instead of being accepted and lost.
     use super::*;

@@ -6,6 +6,7 @@
 //! session carries an opaque `extra` the vendor may use between calls.
 
 pub mod splashtop;
+pub mod sunlogin;
 
 use crate::clock::Millis;
 use crate::config::{ArtifactKind, VendorConfig, VendorKind, VendorOptions};
@@ -135,11 +136,11 @@ pub struct BuildCtx {
 pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Arc<dyn Vendor> {
     match cfg.kind {
         VendorKind::Splashtop => Arc::new(splashtop::Splashtop::new(cfg, ctx)),
-        VendorKind::Sunlogin => Arc::new(unsupported::Unsupported::new(cfg)),
+        VendorKind::Sunlogin => sunlogin::build(cfg, ctx),
     }
 }
 
-mod unsupported {
+pub(crate) mod unsupported {
     //! Placeholder for vendors whose adapter has not landed: every call fails permanently
     //! with a message that says so, so a rule pointing at one fails its jobs visibly.
     use super::*;

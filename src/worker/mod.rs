@@ -33,6 +33,8 @@ pub struct Worker {
     running: Mutex<HashSet<JobId>>,
     global: Arc<Semaphore>,
     per_connection: Mutex<HashMap<ConnectionId, Arc<Semaphore>>>,
+    /// Writes to one ticket are serialised (Jira counts writes per issue; notes keep their order).
+    tickets: Mutex<HashMap<(ConnectionId, crate::ids::TicketRef), Arc<tokio::sync::Mutex<()>>>>,
     wake: Notify,
     tasks: tokio_util::task::TaskTracker,
     alive: std::sync::atomic::AtomicBool,
@@ -54,6 +56,7 @@ impl Worker {
             running: Mutex::new(HashSet::new()),
             global: Arc::new(Semaphore::new(concurrency)),
             per_connection: Mutex::new(HashMap::new()),
+            tickets: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             tasks: tokio_util::task::TaskTracker::new(),
             alive: std::sync::atomic::AtomicBool::new(false),
@@ -147,6 +150,9 @@ impl Worker {
         let rt = self.current.get();
         let state = job.state;
         let started = std::time::Instant::now();
+        let key = (job.connection.clone(), job.ticket.clone());
+        let lock = self.tickets.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default().clone();
+        let guard = lock.lock().await;
         let result = steps::run(&rt, &self.shared, &mut job).await;
         let now = Millis::now();
         let outcome = match result {
@@ -172,6 +178,12 @@ impl Worker {
         }
         if job.state == JobState::Failed {
             notes::post_failure_note(&rt, &job).await;
+        }
+        drop(guard);
+        let mut map = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        // Two references left (the map's and ours): nobody else waits on this ticket.
+        if Arc::strong_count(&lock) <= 2 {
+            map.remove(&key);
         }
     }
 

@@ -65,7 +65,7 @@ pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<
             Ok(Next::Advance(JobState::WaitingForEnd, "waiting for the session to end".into()))
         }
         JobState::WaitingForEnd => wait_for_end(rt, &*itsm, job).await,
-        JobState::Collecting => collect(rt, shared, job).await,
+        JobState::Collecting => collect(rt, shared, &*itsm, job).await,
         JobState::Attaching => attach(rt, shared, &*itsm, job).await,
         s => Err(StepError::permanent(format!("a {} job has no step to run", s.as_str()))),
     }
@@ -156,13 +156,14 @@ async fn wait_for_end(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job)
     }
 }
 
-async fn collect(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<Next> {
+async fn collect(rt: &Runtime, shared: &Shared, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
     let vendor = vendor(rt, job)?;
+    let limits = itsm.attachment_limits(&job.ticket).await?;
     let plan = rt.plan(job.rule.as_deref());
     let session = job.session.clone().ok_or_else(|| StepError::permanent("the job has no session"))?;
     let collected = vendor.collect(&session, &plan.collect).await?;
     let now = Millis::now();
-    let built = artifacts::build(job, &session, &collected, &plan.collect, &shared.audit, now);
+    let built = artifacts::build(job, &session, &collected, &plan.collect, limits, &shared.audit, now);
     let dir = artifacts::job_dir(&rt.config.server.data_dir, job);
     artifacts::write_all(&dir, &built.files).map_err(|e| StepError {
         retry: Retry::Transient { after: None },

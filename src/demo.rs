@@ -1,2 +1,0 @@
-//! placeholder
-pub async fn run() -> Result<(), String> { Err("demo not built yet".into()) }
