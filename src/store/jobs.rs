@@ -259,22 +259,41 @@ impl Store {
     }
 
     /// Jobs newest first, filtered, `limit` at a time; `after` is the last id of the previous page.
-    pub fn list(&self, f: &JobFilter, after: Option<JobId>, limit: usize) -> Result<(Vec<Job>, Option<JobId>)> {
+    pub fn list(
+        &self,
+        f: &JobFilter,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<(Vec<Job>, Option<JobId>)> {
         let ids: Box<dyn Iterator<Item = sled::Result<JobId>>> =
             match (&f.connection, &f.ticket, f.state) {
                 (Some(c), Some(t), _) => {
                     let p = keys::prefix(&[c, t]);
                     let n = p.len();
-                    Box::new(self.tree(TICKETS).scan_prefix(p).keys().rev().map(move |k| {
-                        k.map(|k| JobId::from_slice(&k[n..]).unwrap_or_default())
-                    }))
+                    Box::new(
+                        self.tree(TICKETS)
+                            .scan_prefix(p)
+                            .keys()
+                            .rev()
+                            .map(move |k| {
+                                k.map(|k| JobId::from_slice(&k[n..]).unwrap_or_default())
+                            }),
+                    )
                 }
-                (_, _, Some(s)) => Box::new(self.tree(STATES).scan_prefix([s.code()]).keys().rev().map(
-                    |k| k.map(|k| JobId::from_slice(&k[1..]).unwrap_or_default()),
-                )),
-                _ => Box::new(self.tree(JOBS).iter().keys().rev().map(|k| {
-                    k.map(|k| JobId::from_slice(&k).unwrap_or_default())
-                })),
+                (_, _, Some(s)) => Box::new(
+                    self.tree(STATES)
+                        .scan_prefix([s.code()])
+                        .keys()
+                        .rev()
+                        .map(|k| k.map(|k| JobId::from_slice(&k[1..]).unwrap_or_default())),
+                ),
+                _ => Box::new(
+                    self.tree(JOBS)
+                        .iter()
+                        .keys()
+                        .rev()
+                        .map(|k| k.map(|k| JobId::from_slice(&k).unwrap_or_default())),
+                ),
             };
         let mut out = Vec::new();
         for id in ids {
@@ -284,7 +303,9 @@ impl Store {
             }
             let Some(job) = self.get(&id)? else { continue };
             if f.state.is_some_and(|s| s != job.state)
-                || f.connection.as_ref().is_some_and(|c| c != job.connection.as_str())
+                || f.connection
+                    .as_ref()
+                    .is_some_and(|c| c != job.connection.as_str())
                 || f.ticket.as_ref().is_some_and(|t| {
                     t != job.ticket.as_str() && Some(t) != job.ticket_number.as_ref()
                 })
@@ -311,7 +332,10 @@ impl Store {
     /// Everything ever attached to a ticket by deskbridge, by file name.
     pub fn attached_on_ticket(&self, conn: &str, ticket: &str) -> Result<Vec<serde_json::Value>> {
         let mut out = Vec::new();
-        for kv in self.tree(ATTACHED).scan_prefix(keys::prefix(&[conn, ticket])) {
+        for kv in self
+            .tree(ATTACHED)
+            .scan_prefix(keys::prefix(&[conn, ticket]))
+        {
             let (_, v) = kv?;
             out.extend(serde_json::from_slice(&v).ok());
         }
