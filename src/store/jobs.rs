@@ -86,42 +86,58 @@ fn write_job(t: Tx, job: &Job, old: Option<&Job>) -> TxResult<()> {
     Ok(())
 }
 
+/// The enqueue transaction: de-duplicate on the delivery id, answer "existing" while the
+/// ticket's session is live, else write the job and its indices.
+pub(super) fn enqueue_tx(trees: &[sled::Tree], job: &Job) -> Result<Enqueued> {
+    let dedup_key = job
+        .event_id
+        .as_ref()
+        .map(|e| keys::joined(&[job.connection.as_str(), e.as_str()]));
+    let open_key = keys::joined(&[job.connection.as_str(), job.ticket.as_str()]);
+    let outcome = trees.transaction(|t| {
+        if let Some(k) = &dedup_key {
+            if let Some(id) = t[DEDUP].get(k)?.and_then(|v| JobId::from_slice(&v)) {
+                return Ok(Enqueued::Duplicate(id));
+            }
+        }
+        if let Some(v) = t[OPEN].get(&open_key)? {
+            if let Some(open) = t[JOBS].get(&v)? {
+                let open = decode(&open)?;
+                if !open.state.is_terminal() {
+                    if let Some(k) = &dedup_key {
+                        t[DEDUP].insert(k.as_slice(), open.id.as_bytes().as_slice())?;
+                    }
+                    return Ok(Enqueued::Existing(open.id));
+                }
+            }
+        }
+        if let Some(k) = &dedup_key {
+            t[DEDUP].insert(k.as_slice(), job.id.as_bytes().as_slice())?;
+        }
+        write_job(t, job, None)?;
+        Ok(Enqueued::Queued(job.id))
+    })?;
+    Ok(outcome)
+}
+
 impl Store {
     /// Store a new job unless its delivery was seen before or its ticket has a live session,
-    /// and return only once it is on disk.
+    /// and return only once it is on disk (through the ingest writer, see `ingest.rs`).
     pub async fn enqueue(&self, job: &Job) -> Result<Enqueued> {
-        let dedup_key = job
-            .event_id
-            .as_ref()
-            .map(|e| keys::joined(&[job.connection.as_str(), e.as_str()]));
-        let open_key = keys::joined(&[job.connection.as_str(), job.ticket.as_str()]);
-        let outcome = self.inner.trees.transaction(|t| {
-            if let Some(k) = &dedup_key {
-                if let Some(id) = t[DEDUP].get(k)?.and_then(|v| JobId::from_slice(&v)) {
-                    return Ok(Enqueued::Duplicate(id));
-                }
-            }
-            if let Some(v) = t[OPEN].get(&open_key)? {
-                if let Some(open) = t[JOBS].get(&v)? {
-                    let open = decode(&open)?;
-                    if !open.state.is_terminal() {
-                        if let Some(k) = &dedup_key {
-                            t[DEDUP].insert(k.as_slice(), open.id.as_bytes().as_slice())?;
-                        }
-                        return Ok(Enqueued::Existing(open.id));
-                    }
-                }
-            }
-            if let Some(k) = &dedup_key {
-                t[DEDUP].insert(k.as_slice(), job.id.as_bytes().as_slice())?;
-            }
-            write_job(t, job, None)?;
-            Ok(Enqueued::Queued(job.id))
-        })?;
-        if matches!(outcome, Enqueued::Queued(_) | Enqueued::Existing(_)) {
-            self.flush().await?;
+        self.inner
+            .ingest
+            .enqueue(job.clone())
+            .await
+            .map_err(|e| StoreError::Io(sled::Error::Io(std::io::Error::other(e))))
+    }
+
+    /// Write jobs as they are, indices included, without waiting for the disk: for bulk loads
+    /// (benchmarks, imports). Call [`Store::flush`] afterwards.
+    pub fn insert_bulk(&self, jobs: &[Job]) -> Result<()> {
+        for job in jobs {
+            self.inner.trees.transaction(|t| write_job(t, job, None))?;
         }
-        Ok(outcome)
+        Ok(())
     }
 
     pub fn get(&self, id: &JobId) -> Result<Option<Job>> {

@@ -110,16 +110,15 @@ impl Drop for Child {
     }
 }
 
-/// Arm `fault`, wait for the call it catches to arrive, give a write a moment to apply, kill.
-pub async fn kill_inside(
-    child: &mut Child,
-    faults: &Faults,
-    method: &str,
-    path: &str,
-    action: FaultAction,
-) {
+/// Arm a fault for the call of the step under test. Arm it *before* (re)starting the child, or
+/// the child may make the call before the fault is there.
+pub fn arm(faults: &Faults, method: &str, path: &str, action: FaultAction) {
     faults.clear();
     faults.push(Fault::new(path, action).method(method));
+}
+
+/// Wait for the armed call to arrive, give a write a moment to apply, kill, disarm.
+pub async fn kill_when_called(child: &mut Child, faults: &Faults, method: &str, path: &str) {
     let hit = faults
         .wait_for_request(method, path, Duration::from_secs(20))
         .await;
@@ -134,7 +133,7 @@ pub async fn kill_inside(
 }
 
 #[tokio::test]
-async fn a_sigkill_inside_every_step_loses_nothing_and_duplicates_nothing() {
+async fn a_sigkill_when_called_every_step_loses_nothing_and_duplicates_nothing() {
     let snow = deskbridge::sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
     let st = deskbridge::sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
     st.set_transcripts_enabled(true);
@@ -155,8 +154,12 @@ async fn a_sigkill_inside_every_step_loses_nothing_and_duplicates_nothing() {
         ..Default::default()
     });
     // 1. queued: the vendor created the session but deskbridge never heard back
-    st.faults()
-        .push(Fault::new("psa/support_sessions", FaultAction::ApplyThenHang).method("POST"));
+    arm(
+        st.faults(),
+        "POST",
+        "psa/support_sessions",
+        FaultAction::ApplyThenHang,
+    );
     let r = post_signed(
         &client,
         &child.base,
@@ -171,72 +174,73 @@ async fn a_sigkill_inside_every_step_loses_nothing_and_duplicates_nothing() {
         .as_str()
         .unwrap()
         .to_string();
-    kill_inside(
-        &mut child,
-        st.faults(),
-        "POST",
-        "psa/support_sessions",
-        FaultAction::ApplyThenHang,
-    )
-    .await;
+    kill_when_called(&mut child, st.faults(), "POST", "psa/support_sessions").await;
 
     // 2. session_created: the link note was written, the answer never came
-    child.restart().await;
-    kill_inside(
-        &mut child,
+    arm(
         snow.faults(),
         "PATCH",
         "/api/now/table/incident/",
         FaultAction::ApplyThenHang,
+    );
+    child.restart().await;
+    kill_when_called(
+        &mut child,
+        snow.faults(),
+        "PATCH",
+        "/api/now/table/incident/",
     )
     .await;
     assert_eq!(snow.journal(&sys_id).len(), 1);
 
     // 3. waiting_for_end: a poll in flight
-    child.restart().await;
-    kill_inside(
-        &mut child,
+    arm(
         st.faults(),
         "GET",
         "psa/support_sessions/",
         FaultAction::Hang,
-    )
-    .await;
+    );
+    child.restart().await;
+    kill_when_called(&mut child, st.faults(), "GET", "psa/support_sessions/").await;
 
-    // 4. collecting: the session is over; reading its log hangs
-    // the child is down: the job's session is the one created after the first restart
+    // 4. collecting: the session is over; reading its log hangs. The child is down: the job's
+    // session is the one created after the first restart.
     let code = st.sessions().last().unwrap().code.clone();
     assert!(st.end_session(&code, SessionEnd::sample(3, 2, 4)));
+    arm(st.faults(), "GET", "logs/sessions", FaultAction::Hang);
     child.restart().await;
-    kill_inside(
-        &mut child,
-        st.faults(),
-        "GET",
-        "logs/sessions",
-        FaultAction::Hang,
-    )
-    .await;
+    kill_when_called(&mut child, st.faults(), "GET", "logs/sessions").await;
 
     // 5. attaching: the first file was stored, the answer never came
-    child.restart().await;
-    kill_inside(
-        &mut child,
+    arm(
         snow.faults(),
         "POST",
         "/api/now/attachment/file",
         FaultAction::ApplyThenHang,
+    );
+    child.restart().await;
+    kill_when_called(
+        &mut child,
+        snow.faults(),
+        "POST",
+        "/api/now/attachment/file",
     )
     .await;
     assert_eq!(snow.attachments(&sys_id).len(), 1);
 
     // 6. still attaching: the summary note was written, the answer never came
-    child.restart().await;
-    kill_inside(
-        &mut child,
+    arm(
         snow.faults(),
         "PATCH",
         "/api/now/table/incident/",
         FaultAction::ApplyThenHang,
+    );
+    child.restart().await;
+    kill_when_called(
+        &mut child,
+        snow.faults(),
+        "PATCH",
+        "/api/now/table/incident/",
     )
     .await;
 
