@@ -159,7 +159,7 @@ async fn signals(reload: std::sync::Arc<dyn Fn() -> Result<String, String> + Sen
 
 fn check(path: Option<&Path>) -> Result<(), String> {
     let cfg = load_config(path)?;
-    crate::render::Templates::load(cfg.templates.dir.as_deref()).map_err(|e| e.to_string())?;
+    crate::runtime::load_templates(&cfg).map_err(|e| e.to_string())?;
     let file = cfg
         .source
         .as_ref()

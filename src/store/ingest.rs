@@ -3,10 +3,10 @@
 //! sled runs every transaction under a process-wide exclusive lock, so concurrent webhook
 //! handlers running their own transactions only queue up behind one another, and they would do
 //! it on the async runtime's few threads. Instead each handler hands its job to this thread and
-//! awaits the answer: the thread runs the batch's transactions back to back, flushes once for
-//! the whole batch, then answers every sender. A 202 still means "on disk".
+//! awaits the answer: the thread stores the whole batch in one transaction, flushes once, then
+//! answers every sender. A 202 still means "on disk".
 
-use super::jobs::{enqueue_tx, Enqueued};
+use super::jobs::{enqueue_batch_tx, Enqueued};
 use crate::job::Job;
 use tokio::sync::oneshot;
 
@@ -34,10 +34,12 @@ impl Ingest {
                             Err(_) => break,
                         }
                     }
-                    let results: Vec<Result<Enqueued, String>> = batch
-                        .iter()
-                        .map(|(job, _)| enqueue_tx(&trees, job).map_err(|e| e.to_string()))
-                        .collect();
+                    let (jobs, replies): (Vec<Job>, Vec<Reply>) = batch.into_iter().unzip();
+                    let results: Vec<Result<Enqueued, String>> =
+                        match enqueue_batch_tx(&trees, &jobs) {
+                            Ok(done) => done.into_iter().map(Ok).collect(),
+                            Err(e) => jobs.iter().map(|_| Err(e.to_string())).collect(),
+                        };
                     let wrote = results
                         .iter()
                         .any(|r| matches!(r, Ok(Enqueued::Queued(_)) | Ok(Enqueued::Existing(_))));
@@ -46,7 +48,7 @@ impl Ingest {
                     } else {
                         Ok(())
                     };
-                    for ((_, reply), result) in batch.into_iter().zip(results) {
+                    for (reply, result) in replies.into_iter().zip(results) {
                         let answer = match (&flushed, result) {
                             (Err(e), _) => Err(format!("flush failed: {e}")),
                             (Ok(()), r) => r,

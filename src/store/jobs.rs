@@ -86,38 +86,50 @@ fn write_job(t: Tx, job: &Job, old: Option<&Job>) -> TxResult<()> {
     Ok(())
 }
 
-/// The enqueue transaction: de-duplicate on the delivery id, answer "existing" while the
-/// ticket's session is live, else write the job and its indices.
-pub(super) fn enqueue_tx(trees: &[sled::Tree], job: &Job) -> Result<Enqueued> {
+/// The enqueue transaction for a batch of new jobs: for each, in order, de-duplicate on the
+/// delivery id, answer "existing" while the ticket's session is live, else write the job and
+/// its indices. One transaction for the batch: sled serialises transactions process-wide, so
+/// their fixed cost is paid once per batch, and every job is still created atomically with its
+/// indices. Reads inside the transaction see the batch's own earlier writes, so a duplicate
+/// within one batch is caught too.
+pub(super) fn enqueue_batch_tx(trees: &[sled::Tree], jobs: &[Job]) -> Result<Vec<Enqueued>> {
+    let outcome = trees.transaction(|t| {
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            out.push(enqueue_one(t, job)?);
+        }
+        Ok(out)
+    })?;
+    Ok(outcome)
+}
+
+fn enqueue_one(t: Tx, job: &Job) -> TxResult<Enqueued> {
     let dedup_key = job
         .event_id
         .as_ref()
         .map(|e| keys::joined(&[job.connection.as_str(), e.as_str()]));
     let open_key = keys::joined(&[job.connection.as_str(), job.ticket.as_str()]);
-    let outcome = trees.transaction(|t| {
-        if let Some(k) = &dedup_key {
-            if let Some(id) = t[DEDUP].get(k)?.and_then(|v| JobId::from_slice(&v)) {
-                return Ok(Enqueued::Duplicate(id));
-            }
+    if let Some(k) = &dedup_key {
+        if let Some(id) = t[DEDUP].get(k)?.and_then(|v| JobId::from_slice(&v)) {
+            return Ok(Enqueued::Duplicate(id));
         }
-        if let Some(v) = t[OPEN].get(&open_key)? {
-            if let Some(open) = t[JOBS].get(&v)? {
-                let open = decode(&open)?;
-                if !open.state.is_terminal() {
-                    if let Some(k) = &dedup_key {
-                        t[DEDUP].insert(k.as_slice(), open.id.as_bytes().as_slice())?;
-                    }
-                    return Ok(Enqueued::Existing(open.id));
+    }
+    if let Some(v) = t[OPEN].get(&open_key)? {
+        if let Some(open) = t[JOBS].get(&v)? {
+            let open = decode(&open)?;
+            if !open.state.is_terminal() {
+                if let Some(k) = &dedup_key {
+                    t[DEDUP].insert(k.as_slice(), open.id.as_bytes().as_slice())?;
                 }
+                return Ok(Enqueued::Existing(open.id));
             }
         }
-        if let Some(k) = &dedup_key {
-            t[DEDUP].insert(k.as_slice(), job.id.as_bytes().as_slice())?;
-        }
-        write_job(t, job, None)?;
-        Ok(Enqueued::Queued(job.id))
-    })?;
-    Ok(outcome)
+    }
+    if let Some(k) = &dedup_key {
+        t[DEDUP].insert(k.as_slice(), job.id.as_bytes().as_slice())?;
+    }
+    write_job(t, job, None)?;
+    Ok(Enqueued::Queued(job.id))
 }
 
 impl Store {
@@ -356,5 +368,119 @@ impl Store {
             out.extend(serde_json::from_slice(&v).ok());
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{ConnectionId, EventId, TicketRef};
+    use crate::job::NewJob;
+
+    fn job(ticket: &str, event: &str) -> Job {
+        Job::new(
+            NewJob {
+                connection: ConnectionId::new("c"),
+                ticket: TicketRef::new(ticket),
+                ticket_number: None,
+                event_id: Some(EventId::new(event)),
+                vendor: None,
+                rule: None,
+                hint: Default::default(),
+            },
+            crate::clock::Millis(1000),
+        )
+    }
+
+    #[tokio::test]
+    async fn one_batch_sees_its_own_duplicates_and_second_clicks() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = job("t1", "e1");
+        let dup = job("t1", "e1");
+        let click = job("t1", "e2");
+        let other = job("t2", "e3");
+        let out =
+            enqueue_batch_tx(&store.inner.trees, &[a.clone(), dup, click, other.clone()]).unwrap();
+        assert_eq!(
+            out,
+            vec![
+                Enqueued::Queued(a.id),
+                Enqueued::Duplicate(a.id),
+                Enqueued::Existing(a.id),
+                Enqueued::Queued(other.id)
+            ]
+        );
+        assert_eq!(store.get(&a.id).unwrap().unwrap().id, a.id);
+        assert_eq!(
+            store
+                .due_jobs(crate::clock::Millis(2000), 10)
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[tokio::test]
+    async fn leases_are_given_back_when_the_store_is_opened_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = job("t1", "e1");
+        {
+            let store = Store::open(dir.path()).unwrap();
+            assert_eq!(store.enqueue(&a).await.unwrap(), Enqueued::Queued(a.id));
+            let now = crate::clock::Millis(2000);
+            assert!(store
+                .lease(&a.id, 7, now, crate::clock::Millis(10_000_000_000_000))
+                .unwrap()
+                .is_some());
+            assert!(
+                store.due_jobs(now, 10).unwrap().is_empty(),
+                "a held job is not due"
+            );
+            assert!(
+                store
+                    .lease(&a.id, 8, now, crate::clock::Millis(9_000))
+                    .unwrap()
+                    .is_none(),
+                "nor can another take it"
+            );
+            store.flush_blocking().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.due_jobs(crate::clock::Millis(2000), 10).unwrap(),
+            vec![a.id],
+            "the crashed holder's job is due again at once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stale_save_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = job("t1", "e1");
+        store.enqueue(&a).await.unwrap();
+        let mut first = store.get(&a.id).unwrap().unwrap();
+        let mut second = first.clone();
+        first.cancel(crate::clock::Millis(3000)).unwrap();
+        store.save(&mut first).await.unwrap();
+        second.fail(crate::clock::Millis(3000), "x".into());
+        assert!(matches!(
+            store.save(&mut second).await,
+            Err(SaveError::Conflict)
+        ));
+        assert_eq!(
+            store.get(&a.id).unwrap().unwrap().state,
+            JobState::Cancelled
+        );
+        assert_eq!(
+            store
+                .count_by_state()
+                .iter()
+                .find(|(s, _)| *s == JobState::Cancelled)
+                .unwrap()
+                .1,
+            1
+        );
     }
 }
