@@ -6,5 +6,6 @@ mod helpers;
 
 mod api;
 mod crash;
+mod failures;
 mod flow;
 mod webhook;
