@@ -8,4 +8,5 @@ mod api;
 mod crash;
 mod failures;
 mod flow;
+mod isolation;
 mod webhook;
