@@ -6,20 +6,20 @@
 //! with [`FreshserviceSim::add_ticket`] and read back what the product wrote through
 //! [`FreshserviceSim::notes`] and [`FreshserviceSim::attachments`].
 
+mod errors;
 mod html;
+mod notes;
 mod render;
 mod routes;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::fault::{Faults, RateLimitInfo, SystemErrors};
+use super::fault::Faults;
 use super::{Bound, Server};
+use errors::{errors, validation, FsErrors};
 
 /// A ticket to seed. Priority is the API's number (1 Low, 2 Medium, 3 High, 4 Urgent).
 #[derive(Debug, Clone)]
@@ -349,89 +349,6 @@ impl FreshserviceSim {
             .filter(|n| n.ticket_id == ticket_id)
             .flat_map(|n| n.note.attachments.clone());
         own.into_iter().chain(notes).collect()
-    }
-}
-
-/// `{"errors": [...]}` with an optional `description`, the shape of every Freshservice error.
-fn errors(status: StatusCode, description: Option<&str>, errors: Value) -> Response {
-    let mut body = json!({ "errors": errors });
-    if let Some(d) = description {
-        body["description"] = d.into();
-    }
-    (status, Json(body)).into_response()
-}
-
-/// One validation failure, as in the shipped 400 fixture.
-fn validation(field: &str, message: &str, code: &str) -> Response {
-    errors(
-        StatusCode::BAD_REQUEST,
-        Some("Validation failed"),
-        json!([{"field": field, "message": message, "code": code}]),
-    )
-}
-
-/// Injected failures and rate limits, as Freshservice phrases them.
-struct FsErrors;
-
-impl SystemErrors for FsErrors {
-    fn error(&self, status: StatusCode, _path: &str) -> Response {
-        match status.as_u16() {
-            401 => routes::not_authenticated(),
-            // A missing record: 404 with an empty body (assumed, as Freshdesk answers).
-            404 => StatusCode::NOT_FOUND.into_response(),
-            400 => validation("body", "It should be a/an String", "datatype_mismatch"),
-            429 => {
-                let info = RateLimitInfo {
-                    limit: PLAN_PER_MINUTE,
-                    per: std::time::Duration::from_secs(60),
-                    remaining: 0,
-                    reset_at: std::time::SystemTime::now() + std::time::Duration::from_secs(60),
-                    retry_after_secs: 60,
-                };
-                let mut resp = self.rate_limited(&info, "");
-                self.rate_limit_headers(&info, resp.headers_mut());
-                resp
-            }
-            // Gateways in front of the API answer with a page, not JSON.
-            502..=504 => {
-                let reason = status.canonical_reason().unwrap_or("Error");
-                (
-                    status,
-                    format!(
-                        "<html><body><h1>{} {reason}</h1></body></html>",
-                        status.as_u16()
-                    ),
-                )
-                    .into_response()
-            }
-            _ => {
-                let reason = status.canonical_reason().unwrap_or("Error");
-                errors(
-                    status,
-                    None,
-                    json!([{"message": reason, "code": "internal_error"}]),
-                )
-            }
-        }
-    }
-
-    fn rate_limited(&self, info: &RateLimitInfo, _path: &str) -> Response {
-        // Wording invented; the shape is the swagger's `{"errors": [error]}` for 429.
-        let message = format!(
-            "You have exceeded the limit of {} requests per minute",
-            info.limit
-        );
-        errors(
-            StatusCode::TOO_MANY_REQUESTS,
-            None,
-            json!([{"message": message, "code": "rate_limit_exceeded"}]),
-        )
-    }
-
-    fn rate_limit_headers(&self, info: &RateLimitInfo, headers: &mut HeaderMap) {
-        headers.insert("x-ratelimit-total", HeaderValue::from(info.limit));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from(info.remaining));
-        headers.insert("x-ratelimit-used-currentrequest", HeaderValue::from(1u32));
     }
 }
 
