@@ -57,6 +57,19 @@ fn ticket_id(t: &TicketRef) -> Result<u64> {
     })
 }
 
+/// The core appends the marker after a blank line in plain text, which HTML would run into the
+/// note's last line: break it onto a line of its own. The marker itself stays as is, so
+/// `find_note` finds it in `body` and in `body_text`.
+fn marker_on_its_own_line(body: &str, marker: &str) -> String {
+    match body
+        .strip_suffix(marker)
+        .and_then(|b| b.strip_suffix("\n\n"))
+    {
+        Some(main) => format!("{main}<br>\n<br>\n{marker}"),
+        None => body.to_string(),
+    }
+}
+
 /// A conversation page and whether another follows.
 struct Page {
     conversations: Vec<Value>,
@@ -330,9 +343,10 @@ impl Itsm for Freshservice {
     async fn post_note(&self, ticket: &TicketRef, note: &Note) -> Result<()> {
         let id = ticket_id(ticket)?;
         let private = note.visibility == Visibility::Internal;
+        let body = marker_on_its_own_line(&note.body, &note.marker);
         let rb = self
             .req(Method::POST, &format!("/api/v2/tickets/{id}/notes"))
-            .json(&serde_json::json!({ "body": note.body, "private": private }));
+            .json(&serde_json::json!({ "body": body, "private": private }));
         let (v, _) = self
             .call(rb, &format!("adding a note to ticket {id}"))
             .await?;

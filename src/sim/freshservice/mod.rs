@@ -39,7 +39,8 @@ pub struct SimTicket {
     pub tags: Vec<String>,
     /// "Incident" or "Service Request".
     pub ticket_type: String,
-    /// Files attached to the ticket itself (they count against the size limit).
+    /// Files attached to the ticket itself (they count against the size limit); moved into
+    /// the simulator when the ticket is added.
     pub attachments: Vec<(String, Vec<u8>)>,
 }
 
@@ -126,6 +127,16 @@ impl FsData {
     fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+
+    /// The id of the group called `name`, invented on first use.
+    fn group_id(&mut self, name: &str) -> u64 {
+        if let Some((id, _)) = self.groups.iter().find(|(_, n)| *n == name) {
+            return *id;
+        }
+        let id = self.id();
+        self.groups.insert(id, name.to_string());
+        id
     }
 
     /// The id of the person with `email` in `book`, added if new.
@@ -243,19 +254,9 @@ impl FreshserviceSim {
     }
 
     /// Seeds a ticket and returns its id.
-    pub fn add_ticket(&self, t: SimTicket) -> u64 {
+    pub fn add_ticket(&self, mut t: SimTicket) -> u64 {
         let mut d = self.inner.state.data();
-        let group_id =
-            t.group
-                .as_ref()
-                .map(|name| match d.groups.iter().find(|(_, n)| *n == name) {
-                    Some((id, _)) => *id,
-                    None => {
-                        let id = d.id();
-                        d.groups.insert(id, name.clone());
-                        id
-                    }
-                });
+        let group_id = t.group.as_ref().map(|name| d.group_id(name));
         let rid = d.id();
         let requester_id = if t.requester_is_agent {
             FsData::person(&mut d.agents, rid, &t.requester_name, &t.requester_email)
@@ -271,14 +272,13 @@ impl FreshserviceSim {
             let id = d.id();
             FsData::person(&mut d.agents, id, &render::name_from_email(e), e)
         });
-        let files = t
-            .attachments
-            .iter()
+        let files = std::mem::take(&mut t.attachments)
+            .into_iter()
             .map(|(name, bytes)| SimFile {
                 id: d.id(),
-                name: name.clone(),
-                content_type: render::content_type(name),
-                bytes: bytes.clone(),
+                content_type: render::content_type(&name),
+                name,
+                bytes,
             })
             .collect();
         let id = d.id();
@@ -297,6 +297,37 @@ impl FreshserviceSim {
         id
     }
 
+    /// Changes a ticket as an agent would in the UI (which bumps `updated_at`), e.g. choosing
+    /// "Start remote session" again, or moving it to another group.
+    pub fn update_ticket(&self, id: u64, change: impl FnOnce(&mut SimTicket)) -> bool {
+        let mut d = self.inner.state.data();
+        let Some(rec) = d.tickets.get_mut(&id) else {
+            return false;
+        };
+        change(&mut rec.t);
+        rec.updated_at = render::now();
+        let group = rec.t.group.clone();
+        let group_id = group.map(|name| d.group_id(&name));
+        if let Some(rec) = d.tickets.get_mut(&id) {
+            rec.group_id = group_id;
+        }
+        true
+    }
+
+    /// A file someone attached to the ticket itself (it counts against the size limit).
+    pub fn add_ticket_attachment(&self, id: u64, name: &str, bytes: Vec<u8>) {
+        let mut d = self.inner.state.data();
+        let file = SimFile {
+            id: d.id(),
+            name: name.into(),
+            content_type: render::content_type(name),
+            bytes,
+        };
+        if let Some(rec) = d.tickets.get_mut(&id) {
+            rec.files.push(file);
+        }
+    }
+
     /// Seeds a public reply from the requester (to fill conversation pages).
     pub fn add_reply(&self, ticket_id: u64, text: &str) {
         let mut d = self.inner.state.data();
@@ -313,6 +344,42 @@ impl FreshserviceSim {
             incoming: true,
             created_at: render::now(),
         });
+    }
+
+    /// The body the Workflow Automator's "Trigger Webhook" action sends for ticket `id` with
+    /// deskbridge's template (`integrations/freshservice/webhook-body.json`): each placeholder
+    /// filled from the ticket as it is now, JSON-escaped, the priority as its label.
+    pub fn workflow_body(&self, id: u64) -> Option<String> {
+        let d = self.inner.state.data();
+        let t = d.tickets.get(&id)?;
+        let priority = ["Low", "Medium", "High", "Urgent"]
+            .get(usize::from(t.t.priority.max(1)) - 1)
+            .copied()
+            .unwrap_or("");
+        let workspace = t.t.workspace_id.map(|w| w.to_string()).unwrap_or_default();
+        let values = [
+            ("ticket.id", id.to_string()),
+            ("ticket.subject", t.t.subject.clone()),
+            ("ticket.priority", priority.to_string()),
+            ("ticket.group_name", t.t.group.clone().unwrap_or_default()),
+            ("ticket.workspace_id", workspace),
+            ("ticket.requester.name", t.t.requester_name.clone()),
+            ("ticket.requester.email", t.t.requester_email.clone()),
+            (
+                "ticket.agent.email",
+                t.t.agent_email.clone().unwrap_or_default(),
+            ),
+            ("ticket.updated_at", t.updated_at.clone()),
+        ];
+        let mut body = crate::itsm::freshservice::BODY_TEMPLATE.to_string();
+        for (placeholder, value) in values {
+            let quoted = serde_json::to_string(&value).unwrap_or_default();
+            body = body.replace(
+                &format!("{{{{{placeholder}}}}}"),
+                &quoted[1..quoted.len() - 1],
+            );
+        }
+        Some(body)
     }
 
     /// The ticket as `GET /api/v2/tickets/{id}?include=tags` renders it.
