@@ -8,6 +8,7 @@
 //! against the same per-ticket size limit). Facts not confirmed officially are in [`assumed`].
 
 mod assumed;
+mod bodies;
 mod inbound;
 mod wire;
 
@@ -20,7 +21,7 @@ use super::{
 use crate::config::{ItsmAuth, ItsmConfig, ItsmKind, Secret, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
 use crate::outbound::{read_json, Upstream, UpstreamError};
-use crate::render::{escape_html, Markup};
+use crate::render::Markup;
 use crate::ticket::{Person, Ticket};
 use async_trait::async_trait;
 use reqwest::Method;
@@ -55,19 +56,6 @@ fn ticket_id(t: &TicketRef) -> Result<u64> {
             "ticket reference {t} is not a Freshservice ticket number"
         ))
     })
-}
-
-/// The core appends the marker after a blank line in plain text, which HTML would run into the
-/// note's last line: break it onto a line of its own. The marker itself stays as is, so
-/// `find_note` finds it in `body` and in `body_text`.
-fn marker_on_its_own_line(body: &str, marker: &str) -> String {
-    match body
-        .strip_suffix(marker)
-        .and_then(|b| b.strip_suffix("\n\n"))
-    {
-        Some(main) => format!("{main}<br>\n<br>\n{marker}"),
-        None => body.to_string(),
-    }
 }
 
 /// A conversation page and whether another follows.
@@ -252,34 +240,6 @@ impl Freshservice {
         }
         Ok(out)
     }
-
-    /// The private note that carries the files: HTML naming them, escaped.
-    fn files_form(files: &[ArtifactFile]) -> Result<reqwest::multipart::Form> {
-        let names: Vec<String> = files
-            .iter()
-            .map(|f| format!("<li>{}</li>", escape_html(&f.name)))
-            .collect();
-        let body = format!(
-            "<div>deskbridge attached the remote support session's files:</div><ul>{}</ul>",
-            names.concat()
-        );
-        let mut form = reqwest::multipart::Form::new()
-            .text("body", body)
-            .text("private", "true");
-        for f in files {
-            let part = reqwest::multipart::Part::bytes(f.bytes.clone())
-                .file_name(f.name.clone())
-                .mime_str(&f.content_type)
-                .map_err(|e| {
-                    ItsmError::Contract(format!(
-                        "artifact {} has an invalid content type: {e}",
-                        f.name
-                    ))
-                })?;
-            form = form.part("attachments[]", part);
-        }
-        Ok(form)
-    }
 }
 
 #[async_trait]
@@ -343,7 +303,7 @@ impl Itsm for Freshservice {
     async fn post_note(&self, ticket: &TicketRef, note: &Note) -> Result<()> {
         let id = ticket_id(ticket)?;
         let private = note.visibility == Visibility::Internal;
-        let body = marker_on_its_own_line(&note.body, &note.marker);
+        let body = bodies::marker_on_its_own_line(&note.body, &note.marker);
         let rb = self
             .req(Method::POST, &format!("/api/v2/tickets/{id}/notes"))
             .json(&serde_json::json!({ "body": body, "private": private }));
@@ -371,7 +331,7 @@ impl Itsm for Freshservice {
         }
         let rb = self
             .req(Method::POST, &format!("/api/v2/tickets/{id}/notes"))
-            .multipart(Self::files_form(files)?);
+            .multipart(bodies::files_form(files)?);
         let doing = format!("attaching {} files to ticket {id}", files.len());
         let (v, _) = self.call(rb, &doing).await?;
         let stored = wire::attachments(self.object(&v, "conversation", &doing)?);

@@ -351,35 +351,7 @@ impl FreshserviceSim {
     /// filled from the ticket as it is now, JSON-escaped, the priority as its label.
     pub fn workflow_body(&self, id: u64) -> Option<String> {
         let d = self.inner.state.data();
-        let t = d.tickets.get(&id)?;
-        let priority = ["Low", "Medium", "High", "Urgent"]
-            .get(usize::from(t.t.priority.max(1)) - 1)
-            .copied()
-            .unwrap_or("");
-        let workspace = t.t.workspace_id.map(|w| w.to_string()).unwrap_or_default();
-        let values = [
-            ("ticket.id", id.to_string()),
-            ("ticket.subject", t.t.subject.clone()),
-            ("ticket.priority", priority.to_string()),
-            ("ticket.group_name", t.t.group.clone().unwrap_or_default()),
-            ("ticket.workspace_id", workspace),
-            ("ticket.requester.name", t.t.requester_name.clone()),
-            ("ticket.requester.email", t.t.requester_email.clone()),
-            (
-                "ticket.agent.email",
-                t.t.agent_email.clone().unwrap_or_default(),
-            ),
-            ("ticket.updated_at", t.updated_at.clone()),
-        ];
-        let mut body = crate::itsm::freshservice::BODY_TEMPLATE.to_string();
-        for (placeholder, value) in values {
-            let quoted = serde_json::to_string(&value).unwrap_or_default();
-            body = body.replace(
-                &format!("{{{{{placeholder}}}}}"),
-                &quoted[1..quoted.len() - 1],
-            );
-        }
-        Some(body)
+        d.tickets.get(&id).map(render::workflow_body)
     }
 
     /// The ticket as `GET /api/v2/tickets/{id}?include=tags` renders it.

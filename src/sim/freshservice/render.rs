@@ -165,3 +165,39 @@ pub(super) fn conversation(n: &NoteRec, user_id: u64, base_url: &str) -> Value {
         "attachments": files,
     })
 }
+
+/// The shipped webhook template as the Workflow Automator fills it for `t`: each placeholder
+/// JSON-escaped, the priority as its label.
+pub(super) fn workflow_body(t: &TicketRec) -> String {
+    const LABELS: [&str; 4] = ["Low", "Medium", "High", "Urgent"];
+    let priority = LABELS
+        .get(usize::from(t.t.priority.max(1)) - 1)
+        .copied()
+        .unwrap_or("");
+    let values = [
+        ("ticket.id", t.id.to_string()),
+        ("ticket.subject", t.t.subject.clone()),
+        ("ticket.priority", priority.to_string()),
+        ("ticket.group_name", t.t.group.clone().unwrap_or_default()),
+        (
+            "ticket.workspace_id",
+            t.t.workspace_id.map(|w| w.to_string()).unwrap_or_default(),
+        ),
+        ("ticket.requester.name", t.t.requester_name.clone()),
+        ("ticket.requester.email", t.t.requester_email.clone()),
+        (
+            "ticket.agent.email",
+            t.t.agent_email.clone().unwrap_or_default(),
+        ),
+        ("ticket.updated_at", t.updated_at.clone()),
+    ];
+    let mut body = crate::itsm::freshservice::BODY_TEMPLATE.to_string();
+    for (placeholder, value) in values {
+        let quoted = serde_json::to_string(&value).unwrap_or_default();
+        body = body.replace(
+            &format!("{{{{{placeholder}}}}}"),
+            &quoted[1..quoted.len() - 1],
+        );
+    }
+    body
+}

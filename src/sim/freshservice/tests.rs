@@ -3,6 +3,7 @@
 use super::*;
 use crate::sim::{Fault, FaultAction};
 use reqwest::multipart::{Form, Part};
+use serde_json::json;
 use std::time::Duration;
 
 const KEY: &str = "fs-api-key-Zq9";
