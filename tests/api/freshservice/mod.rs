@@ -4,6 +4,7 @@
 //! call is the shipped body template as the simulator renders it for a ticket.
 
 mod auth;
+mod crash;
 mod flow;
 mod limits;
 
@@ -36,11 +37,18 @@ impl Drop for FsApp {
     }
 }
 
-fn config(dir: &std::path::Path, fs: &str, splashtop: &str, rules: &str) -> String {
+/// The configuration of both connections; `rules` come before the default rules.
+pub fn config(
+    dir: &std::path::Path,
+    listen: &str,
+    fs: &str,
+    splashtop: &str,
+    rules: &str,
+) -> String {
     format!(
         r#"
 [server]
-listen = "127.0.0.1:0"
+listen = "{listen}"
 data_dir = "{data}"
 admin_token = "{ADMIN_TOKEN}"
 auditor_token = "{AUDITOR_TOKEN}"
@@ -102,7 +110,13 @@ pub async fn spawn_fs_with(rules: &str) -> FsApp {
     let path = dir.path().join("deskbridge.toml");
     std::fs::write(
         &path,
-        config(dir.path(), &fs.base_url(), &splashtop.base_url(), rules),
+        config(
+            dir.path(),
+            "127.0.0.1:0",
+            &fs.base_url(),
+            &splashtop.base_url(),
+            rules,
+        ),
     )
     .unwrap();
     let cfg = deskbridge::config::load(&path).unwrap();
