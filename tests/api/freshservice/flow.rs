@@ -311,3 +311,75 @@ async fn a_lost_answer_to_a_note_or_an_upload_never_makes_a_second_copy_even_on_
         .count();
     assert!(pages >= 2, "the conversations were read past page one");
 }
+
+#[tokio::test]
+async fn the_ticket_as_read_decides_not_the_body() {
+    let app = spawn_fs().await;
+    // the body says Service Desk; the ticket was moved to Network since
+    let (_, body) = app.new_ticket(SimTicket {
+        group: Some("Network".into()),
+        ..SimTicket::default()
+    });
+    let body = body.replace("\"group\": \"Network\"", "\"group\": \"Service Desk\"");
+    // a gateway hiccup first: its HTML page is tolerated and the read retried
+    app.fs
+        .faults()
+        .push(Fault::new("/api/v2/tickets/", FaultAction::status(503)).method("GET"));
+    let id = app.start_job(&body).await;
+    let job = app.wait_for_state(&id, "skipped", 10).await;
+    let steps = job["steps"].as_array().unwrap();
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["error"].as_str().is_some_and(|e| e.contains("503"))),
+        "{steps:?}"
+    );
+    let last = steps.last().unwrap();
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains("queue \"Network\" is not one of"),
+        "{last}"
+    );
+    assert!(app.splashtop.sessions().is_empty());
+}
+
+#[tokio::test]
+async fn a_requester_who_is_an_agent_and_an_unassigned_ticket_are_read_without_failing() {
+    let app = spawn_fs().await;
+    let t = SimTicket {
+        requester_name: "Rita Agent".into(),
+        requester_email: "rita@acme.example".into(),
+        requester_is_agent: true,
+        agent_email: None,
+        tags: vec!["remote".into(), "vip".into()],
+        ..SimTicket::default()
+    };
+    let (_, body) = app.new_ticket(t);
+    let id = app.start_job(&body).await;
+    let job = app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let read = &job["ticket_read"];
+    assert_eq!(
+        read["requester"]["email"], "rita@acme.example",
+        "found under /agents"
+    );
+    assert_eq!(read["requester"]["name"], "Rita Agent");
+    assert_eq!(read["tags"], serde_json::json!(["remote", "vip"]));
+    assert_eq!(read["request_type"], "Incident");
+    assert!(
+        read.get("agent").is_none() || read["agent"].is_null(),
+        "no responder: {read}"
+    );
+    let gets = app
+        .fs
+        .faults()
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/api/v2/agents/"))
+        .count();
+    assert_eq!(
+        gets, 1,
+        "the requester's fallback only; no responder to read"
+    );
+}
