@@ -8,5 +8,6 @@ mod api;
 mod crash;
 mod failures;
 mod flow;
+mod freshservice;
 mod isolation;
 mod webhook;
