@@ -1,5 +1,5 @@
 //! In-process HTTP simulators of the upstream systems deskbridge talks to (ServiceNow,
-//! Splashtop, and later Jira, Zendesk, Freshservice, Sunlogin). Each one is a real axum server on
+//! Zendesk, Splashtop, and later Jira, Freshservice, Sunlogin). Each one is a real axum server on
 //! a random `127.0.0.1` port that follows the contract in `shared/contracts/` closely enough that
 //! product code cannot tell it from the real service: same paths, auth, payloads, error envelopes,
 //! paging and rate-limit answers. Tests and the `demo` command start them, point the product at
@@ -11,10 +11,12 @@
 pub mod fault;
 pub mod servicenow;
 pub mod splashtop;
+pub mod zendesk;
 
 pub use fault::{Fault, FaultAction, Faults, RecordedRequest};
 pub use servicenow::{JournalEntry, ServiceNowSim, SimAttachment, SimIncident};
 pub use splashtop::{ChatLine, LogRow, SessionEnd, SimSession, SplashtopSim, TransferRow};
+pub use zendesk::{SimComment, SimFile, SimTicket, WebhookDelivery, ZendeskSim};
 
 use std::io;
 use std::net::SocketAddr;
