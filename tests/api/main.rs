@@ -8,3 +8,4 @@ mod api;
 mod crash;
 mod flow;
 mod webhook;
+mod zendesk;
