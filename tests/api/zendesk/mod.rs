@@ -6,6 +6,7 @@
 
 mod flow;
 mod inbound;
+mod integrations;
 
 use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN, SPLASHTOP_TOKEN};
 use deskbridge::app::App;
