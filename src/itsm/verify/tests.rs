@@ -10,7 +10,9 @@ fn now() -> SystemTime {
 }
 
 fn snow() -> InboundAuth {
-    InboundAuth::Hmac { secret: Secret::new("s3cret") }
+    InboundAuth::Hmac {
+        secret: Secret::new("s3cret"),
+    }
 }
 
 fn headers(pairs: &[(&str, String)]) -> HeaderMap {
@@ -68,17 +70,25 @@ fn a_timestamp_outside_the_replay_window_is_refused_even_with_a_good_signature()
 
 #[test]
 fn a_malformed_signature_or_timestamp_is_named() {
-    let h = headers(&[(SNOW_TIMESTAMP, "yesterday".into()), (SNOW_SIGNATURE, "AAAA".into())]);
+    let h = headers(&[
+        (SNOW_TIMESTAMP, "yesterday".into()),
+        (SNOW_SIGNATURE, "AAAA".into()),
+    ]);
     let e = verify(&snow(), &h, BODY, now()).unwrap_err();
     assert_eq!(e.header(), SNOW_TIMESTAMP);
-    let h = headers(&[(SNOW_TIMESTAMP, "1800000000".into()), (SNOW_SIGNATURE, "!!".into())]);
+    let h = headers(&[
+        (SNOW_TIMESTAMP, "1800000000".into()),
+        (SNOW_SIGNATURE, "!!".into()),
+    ]);
     let e = verify(&snow(), &h, BODY, now()).unwrap_err();
     assert!(matches!(e, VerifyError::Malformed { .. }));
 }
 
 #[test]
 fn zendesk_signatures_cover_the_timestamp_string_and_the_body() {
-    let auth = InboundAuth::ZendeskSignature { secret: Secret::new("zk") };
+    let auth = InboundAuth::ZendeskSignature {
+        secret: Secret::new("zk"),
+    };
     let ts = "2027-01-15T08:00:00Z";
     let sent = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
         .unwrap()
@@ -86,19 +96,39 @@ fn zendesk_signatures_cover_the_timestamp_string_and_the_body() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(sent as u64 + 10);
     let sig = base64::engine::general_purpose::STANDARD
         .encode(hmac("zk", &[ts.as_bytes(), BODY]).finalize().into_bytes());
-    let h = headers(&[(ZENDESK_TIMESTAMP, ts.into()), (ZENDESK_SIGNATURE, sig.clone())]);
+    let h = headers(&[
+        (ZENDESK_TIMESTAMP, ts.into()),
+        (ZENDESK_SIGNATURE, sig.clone()),
+    ]);
     assert!(verify(&auth, &h, BODY, now).is_ok());
     let late = now + Duration::from_secs(400);
-    assert!(matches!(verify(&auth, &h, BODY, late), Err(VerifyError::Stale { .. })));
+    assert!(matches!(
+        verify(&auth, &h, BODY, late),
+        Err(VerifyError::Stale { .. })
+    ));
     let h = headers(&[(ZENDESK_TIMESTAMP, ts.into())]);
-    assert_eq!(verify(&auth, &h, BODY, now).unwrap_err().header(), ZENDESK_SIGNATURE);
+    assert_eq!(
+        verify(&auth, &h, BODY, now).unwrap_err().header(),
+        ZENDESK_SIGNATURE
+    );
 }
 
 #[test]
 fn hub_signatures_are_lowercase_hex_with_a_prefix() {
-    let auth = InboundAuth::HubSignature { secret: Secret::new("hub") };
-    let good = format!("sha256={}", hex::encode(hmac("hub", &[BODY]).finalize().into_bytes()));
-    assert!(verify(&auth, &headers(&[(HUB_SIGNATURE, good.clone())]), BODY, now()).is_ok());
+    let auth = InboundAuth::HubSignature {
+        secret: Secret::new("hub"),
+    };
+    let good = format!(
+        "sha256={}",
+        hex::encode(hmac("hub", &[BODY]).finalize().into_bytes())
+    );
+    assert!(verify(
+        &auth,
+        &headers(&[(HUB_SIGNATURE, good.clone())]),
+        BODY,
+        now()
+    )
+    .is_ok());
     let bare = good.trim_start_matches("sha256=").to_string();
     assert!(matches!(
         verify(&auth, &headers(&[(HUB_SIGNATURE, bare)]), BODY, now()),
@@ -113,16 +143,39 @@ fn hub_signatures_are_lowercase_hex_with_a_prefix() {
 
 #[test]
 fn shared_headers_and_basic_auth_compare_the_configured_secret() {
-    let auth = InboundAuth::SharedHeader { header: "X-Deskbridge-Token".into(), secret: Secret::new("tok") };
-    assert!(verify(&auth, &headers(&[("x-deskbridge-token", "tok".into())]), BODY, now()).is_ok());
+    let auth = InboundAuth::SharedHeader {
+        header: "X-Deskbridge-Token".into(),
+        secret: Secret::new("tok"),
+    };
+    assert!(verify(
+        &auth,
+        &headers(&[("x-deskbridge-token", "tok".into())]),
+        BODY,
+        now()
+    )
+    .is_ok());
     assert!(matches!(
-        verify(&auth, &headers(&[("x-deskbridge-token", "nope".into())]), BODY, now()),
+        verify(
+            &auth,
+            &headers(&[("x-deskbridge-token", "nope".into())]),
+            BODY,
+            now()
+        ),
         Err(VerifyError::BadCredentials(_))
     ));
-    let basic = InboundAuth::Basic { username: "fs".into(), password: Secret::new("pw") };
-    let good = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("fs:pw"));
+    let basic = InboundAuth::Basic {
+        username: "fs".into(),
+        password: Secret::new("pw"),
+    };
+    let good = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("fs:pw")
+    );
     assert!(verify(&basic, &headers(&[("authorization", good)]), BODY, now()).is_ok());
-    let bad = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("fs:px"));
+    let bad = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("fs:px")
+    );
     assert!(verify(&basic, &headers(&[("authorization", bad)]), BODY, now()).is_err());
 }
 
@@ -131,7 +184,9 @@ fn shared_headers_and_basic_auth_compare_the_configured_secret() {
 const ZD_TS: &str = "2027-01-15T08:00:00Z";
 
 fn zd_auth(secret: &str) -> InboundAuth {
-    InboundAuth::ZendeskSignature { secret: Secret::new(secret) }
+    InboundAuth::ZendeskSignature {
+        secret: Secret::new(secret),
+    }
 }
 
 /// Our clock `offset` seconds after `ZD_TS`.
@@ -149,7 +204,10 @@ fn a_zendesk_signature_matches_a_known_answer_computed_outside_this_code() {
     let want = "OalJ14aGn0uCH/Z97N5JOD2TjSBrJ+TRImraKlDV1Yw=";
     let signed = sign_zendesk("zk-known-answer", body, ZD_TS);
     assert_eq!(signed[1], (ZENDESK_SIGNATURE, want.to_string()));
-    let h = headers(&[(ZENDESK_TIMESTAMP, ZD_TS.into()), (ZENDESK_SIGNATURE, want.into())]);
+    let h = headers(&[
+        (ZENDESK_TIMESTAMP, ZD_TS.into()),
+        (ZENDESK_SIGNATURE, want.into()),
+    ]);
     assert!(verify(&zd_auth("zk-known-answer"), &h, body, zd_now(5)).is_ok());
 }
 
@@ -168,7 +226,10 @@ fn a_zendesk_signature_covers_the_timestamp_string_as_sent_not_the_instant() {
     // Same instant, other spelling: the signed string differs, so the signature must not match.
     let h = headers(&[
         (ZENDESK_TIMESTAMP, "2027-01-15T08:00:00+00:00".into()),
-        (ZENDESK_SIGNATURE, sign_zendesk("zk", BODY, ZD_TS)[1].1.clone()),
+        (
+            ZENDESK_SIGNATURE,
+            sign_zendesk("zk", BODY, ZD_TS)[1].1.clone(),
+        ),
     ]);
     let e = verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err();
     assert_eq!(e, VerifyError::BadSignature(ZENDESK_SIGNATURE.into()));
@@ -182,10 +243,16 @@ fn a_zendesk_timestamp_more_than_300_s_either_way_is_stale() {
     let h = headers(&sign_zendesk("zk", BODY, ZD_TS));
     for offset in [-301, 301, 3600] {
         let e = verify(&zd_auth("zk"), &h, BODY, zd_now(offset)).unwrap_err();
-        assert!(matches!(&e, VerifyError::Stale { header, .. } if header == ZENDESK_TIMESTAMP), "{offset}: {e:?}");
+        assert!(
+            matches!(&e, VerifyError::Stale { header, .. } if header == ZENDESK_TIMESTAMP),
+            "{offset}: {e:?}"
+        );
     }
     for offset in [-300, 0, 300] {
-        assert!(verify(&zd_auth("zk"), &h, BODY, zd_now(offset)).is_ok(), "{offset}");
+        assert!(
+            verify(&zd_auth("zk"), &h, BODY, zd_now(offset)).is_ok(),
+            "{offset}"
+        );
     }
 }
 
@@ -194,18 +261,35 @@ fn a_missing_or_malformed_zendesk_header_is_named() {
     let e = verify(&zd_auth("zk"), &HeaderMap::new(), BODY, zd_now(0)).unwrap_err();
     assert_eq!(e, VerifyError::MissingHeader(ZENDESK_TIMESTAMP.into()));
     let h = headers(&[(ZENDESK_TIMESTAMP, ZD_TS.into())]);
-    assert_eq!(verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err(), VerifyError::MissingHeader(ZENDESK_SIGNATURE.into()));
+    assert_eq!(
+        verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err(),
+        VerifyError::MissingHeader(ZENDESK_SIGNATURE.into())
+    );
     // Unix seconds are not what Zendesk sends: named as malformed, not silently accepted.
-    let h = headers(&[(ZENDESK_TIMESTAMP, "1800000000".into()), (ZENDESK_SIGNATURE, "AAAA".into())]);
+    let h = headers(&[
+        (ZENDESK_TIMESTAMP, "1800000000".into()),
+        (ZENDESK_SIGNATURE, "AAAA".into()),
+    ]);
     let e = verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err();
-    assert!(matches!(&e, VerifyError::Malformed { header, .. } if header == ZENDESK_TIMESTAMP), "{e:?}");
-    let h = headers(&[(ZENDESK_TIMESTAMP, ZD_TS.into()), (ZENDESK_SIGNATURE, "not base64!".into())]);
+    assert!(
+        matches!(&e, VerifyError::Malformed { header, .. } if header == ZENDESK_TIMESTAMP),
+        "{e:?}"
+    );
+    let h = headers(&[
+        (ZENDESK_TIMESTAMP, ZD_TS.into()),
+        (ZENDESK_SIGNATURE, "not base64!".into()),
+    ]);
     let e = verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err();
-    assert!(matches!(&e, VerifyError::Malformed { header, .. } if header == ZENDESK_SIGNATURE), "{e:?}");
+    assert!(
+        matches!(&e, VerifyError::Malformed { header, .. } if header == ZENDESK_SIGNATURE),
+        "{e:?}"
+    );
 }
 
 fn zd_connection(account_id: Option<&str>) -> ItsmConfig {
-    let account = account_id.map(|a| format!("account_id = {a:?}\n")).unwrap_or_default();
+    let account = account_id
+        .map(|a| format!("account_id = {a:?}\n"))
+        .unwrap_or_default();
     toml::from_str(&format!(
         "id = \"zd\"\nkind = \"zendesk\"\nbase_url = \"https://acme.zendesk.com\"\n\
          auth = {{ type = \"bearer\", token = \"t\" }}\ninbound = {{ type = \"zendesk_signature\", secret = \"zk\" }}\n{account}"
@@ -225,13 +309,21 @@ fn a_configured_zendesk_account_must_be_the_one_the_header_names() {
     let e = verify_connection(&cfg, &headers(&pairs), BODY, zd_now(0)).unwrap_err();
     assert_eq!(e.header(), ZENDESK_ACCOUNT);
     assert!(matches!(e, VerifyError::WrongSender { .. }));
-    assert!(!e.to_string().contains("123456"), "the configured account is not told to the caller: {e}");
+    assert!(
+        !e.to_string().contains("123456"),
+        "the configured account is not told to the caller: {e}"
+    );
     // the right one
     pairs.pop();
     pairs.push((ZENDESK_ACCOUNT, "123456".into()));
     assert!(verify_connection(&cfg, &headers(&pairs), BODY, zd_now(0)).is_ok());
     // without account_id any account goes, but the signature still decides
-    assert!(verify_connection(&zd_connection(None), &headers(&pairs[..2]), BODY, zd_now(0)).is_ok());
+    assert!(
+        verify_connection(&zd_connection(None), &headers(&pairs[..2]), BODY, zd_now(0)).is_ok()
+    );
     let bad = headers(&sign_zendesk("other", BODY, ZD_TS));
-    assert!(matches!(verify_connection(&cfg, &bad, BODY, zd_now(0)), Err(VerifyError::BadSignature(_))));
+    assert!(matches!(
+        verify_connection(&cfg, &bad, BODY, zd_now(0)),
+        Err(VerifyError::BadSignature(_))
+    ));
 }

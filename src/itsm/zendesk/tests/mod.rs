@@ -198,5 +198,5 @@ fn file(name: &str, body: &str) -> ArtifactFile {
     }
 }
 
-mod errors;
 mod attach;
+mod errors;
