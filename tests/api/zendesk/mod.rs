@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+mod crash;
 mod flow;
 mod inbound;
 mod integrations;
