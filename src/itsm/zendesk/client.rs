@@ -191,11 +191,14 @@ impl<'a> Comments<'a> {
                 self.client.what
             )));
         }
-        let v = self.client.get(&path).await?;
+        let mut v = self.client.get(&path).await?;
         let rows = v
-            .get("comments")
-            .and_then(Value::as_array)
-            .cloned()
+            .get_mut("comments")
+            .map(Value::take)
+            .and_then(|c| match c {
+                Value::Array(a) => Some(a),
+                _ => None,
+            })
             .ok_or_else(|| {
                 ItsmError::Contract(format!(
                     "{}: the comment list has no `comments` list",

@@ -64,7 +64,8 @@ fn id_field(v: &Value, key: &str) -> Option<u64> {
     }
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
+/// A non-empty, trimmed string field.
+pub(super) fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key)
         .and_then(Value::as_str)
         .map(str::trim)

@@ -5,6 +5,7 @@
 
 use super::assumed;
 use super::client::Client;
+use super::text;
 use crate::itsm::{ItsmError, Result};
 use crate::ticket::Person;
 use serde_json::Value;
@@ -38,14 +39,6 @@ impl Kind {
 #[derive(Debug, Default)]
 pub struct Names {
     cache: Mutex<HashMap<(Kind, u64), (Instant, Value)>>,
-}
-
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
 }
 
 impl Names {

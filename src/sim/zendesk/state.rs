@@ -158,10 +158,16 @@ impl ZdState {
     }
 }
 
-/// Zendesk's timestamp format, UTC.
-pub(super) fn zd_now() -> String {
+/// Zendesk's timestamp format (`2021-03-25T05:09:27Z`), UTC.
+pub(super) fn zd_time(t: time::OffsetDateTime) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    crate::sim::now_utc().format(&fmt).unwrap_or_default()
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&fmt)
+        .unwrap_or_default()
+}
+
+pub(super) fn zd_now() -> String {
+    zd_time(crate::sim::now_utc())
 }
 
 impl ZdData {

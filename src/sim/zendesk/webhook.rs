@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
-use super::state::ZdData;
+use super::state::{zd_time, ZdData};
 use super::ZendeskSim;
 use crate::itsm::verify::{sign_zendesk, ZENDESK_ACCOUNT};
 
@@ -107,9 +107,7 @@ fn render(template: &str, values: &[(&str, String)]) -> String {
 }
 
 fn iso(at: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(at);
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    t.format(&fmt).unwrap_or_default()
+    zd_time(time::OffsetDateTime::from(at))
 }
 
 impl ZendeskSim {

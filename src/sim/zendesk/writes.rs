@@ -11,7 +11,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::routes::{not_found, numeric, param, params, St};
-use super::state::{zd_now, SimFile, Upload, ZdData};
+use super::state::{zd_now, zd_time, SimFile, Upload, ZdData};
 use super::{envelope, markdown, shapes};
 use crate::sim::random_hex;
 
@@ -250,13 +250,12 @@ pub(super) async fn upload(
     up.files.push(file);
     let expires =
         crate::sim::now_utc() + super::state::UPLOAD_TTL.saturating_sub(up.created.elapsed());
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     let all: Vec<Value> = up
         .files
         .iter()
         .map(|f| shapes::attachment(f, &st.base_url))
         .collect();
-    let body = json!({"upload": {"token": token, "expires_at": expires.format(&fmt).unwrap_or_default(), "attachment": attachment, "attachments": all}});
+    let body = json!({"upload": {"token": token, "expires_at": zd_time(expires), "attachment": attachment, "attachments": all}});
     (StatusCode::CREATED, Json(body)).into_response()
 }
 
