@@ -150,47 +150,41 @@ pub async fn cancel_job(
     Ok(Json(job))
 }
 
+/// Every job matching `filter`, all pages.
+fn all_jobs(st: &AppState, filter: &JobFilter) -> Result<Vec<Job>, ApiError> {
+    let (mut jobs, mut next) = st.shared.store.list(filter, None, 500)?;
+    while let Some(after) = next {
+        let (page, n) = st.shared.store.list(filter, Some(after), 500)?;
+        jobs.extend(page);
+        next = n;
+    }
+    Ok(jobs)
+}
+
 pub async fn ticket_history(
     State(st): State<AppState>,
     Path((connection, ticket)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let filter = JobFilter {
+    let by_ref = JobFilter {
         connection: Some(connection.clone()),
         ticket: Some(ticket.clone()),
         state: None,
     };
-    let (mut jobs, _) = st.shared.store.list(&filter, None, 1000)?;
+    let mut jobs = all_jobs(&st, &by_ref)?;
     if jobs.is_empty() {
-        // The path may carry the human number (INC0000046) rather than the API reference.
+        // The path may carry the human number (INC0000046) rather than the API reference; the
+        // unindexed filter matches numbers too.
         let by_number = JobFilter {
-            connection: Some(connection.clone()),
+            connection: None,
             ticket: Some(ticket.clone()),
             state: None,
         };
-        let mut after = None;
-        loop {
-            let (page, next) = st.shared.store.list(
-                &JobFilter {
-                    ticket: None,
-                    ..by_number.clone()
-                },
-                after,
-                500,
-            )?;
-            jobs.extend(
-                page.into_iter()
-                    .filter(|j| j.ticket_number.as_deref() == Some(ticket.as_str())),
-            );
-            match next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
+        jobs = all_jobs(&st, &by_number)?
+            .into_iter()
+            .filter(|j| j.connection.as_str() == connection)
+            .collect();
     }
-    let reference = jobs
-        .first()
-        .map(|j| j.ticket.to_string())
-        .unwrap_or(ticket.clone());
+    let reference = jobs.first().map(|j| j.ticket.to_string()).unwrap_or(ticket);
     let attachments = st
         .shared
         .store

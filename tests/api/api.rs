@@ -201,3 +201,37 @@ async fn a_bad_reload_is_refused_and_the_running_configuration_stays() {
         "still running on the old configuration"
     );
 }
+
+#[tokio::test]
+async fn the_rules_test_route_explains_the_decision_like_the_command() {
+    let app = spawn_app().await;
+    let (_, body) = app.new_incident("Network");
+    let r = app
+        .client
+        .post(format!("{}/api/v1/rules/test", app.base))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&serde_json::json!({"connection": "snow", "payload": body}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["normalised"]["queue"], "Network");
+    assert!(v["on_webhook"]["rule"].is_null());
+    assert!(
+        v["on_webhook"]["why_none"]
+            .as_str()
+            .unwrap()
+            .contains("queue \"Network\" is not one of"),
+        "{v}"
+    );
+    let r = app
+        .client
+        .post(format!("{}/api/v1/rules/test", app.base))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&serde_json::json!({"connection": "nope", "payload": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

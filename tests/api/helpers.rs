@@ -92,16 +92,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &str) -> TestApp {
+    spawn_app_edited(extra, |t| t).await
+}
+
+/// Like [`spawn_app_with`], with a last edit of the configuration text.
+pub async fn spawn_app_edited(extra: &str, edit: impl FnOnce(String) -> String) -> TestApp {
     let snow = ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
     let splashtop = SplashtopSim::start(SPLASHTOP_TOKEN).await;
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(
+    let text = edit(config_text(
         dir.path(),
         "127.0.0.1:0",
         &snow.base_url(),
         &splashtop.base_url(),
         extra,
-    );
+    ));
     let config_path = dir.path().join("deskbridge.toml");
     std::fs::write(&config_path, text).unwrap();
     let cfg = deskbridge::config::load(&config_path).unwrap();

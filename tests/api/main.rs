@@ -6,6 +6,8 @@ mod helpers;
 
 mod api;
 mod crash;
+mod failures;
 mod flow;
+mod isolation;
 mod webhook;
 mod zendesk;
