@@ -1,7 +1,8 @@
 //! Every Zendesk API fact the adapter relies on that `shared/contracts/zendesk.md` does **not**
 //! state (the research, `shared/research/itsm.md` §3, marks them [?] or does not cover them).
-//! Nothing else in the adapter or the simulator hard-codes these: correct them here against
-//! developer.zendesk.com when they turn out wrong.
+//! Nothing else in the adapter hard-codes these: correct them here against
+//! developer.zendesk.com when they turn out wrong, and change the simulator (`src/sim/zendesk/`,
+//! which answers the same shapes) with them.
 
 /// `GET /api/v2/users/{id}` answers `{"user": {id, name, email, ...}}`: the requester's and the
 /// assignee's name and e-mail (the ticket only carries `requester_id`, `assignee_id`).
