@@ -11,3 +11,4 @@ mod flow;
 mod freshservice;
 mod isolation;
 mod webhook;
+mod zendesk;
