@@ -9,10 +9,12 @@
 //! also releases hung connections) and small id/time helpers.
 
 pub mod fault;
+pub mod jira;
 pub mod servicenow;
 pub mod splashtop;
 
 pub use fault::{Fault, FaultAction, Faults, RecordedRequest};
+pub use jira::{JiraSim, SimComment, SimIssue, SimJiraAttachment, SimWebhook};
 pub use servicenow::{JournalEntry, ServiceNowSim, SimAttachment, SimIncident};
 pub use splashtop::{ChatLine, LogRow, SessionEnd, SimSession, SplashtopSim, TransferRow};
 
