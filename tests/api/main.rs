@@ -7,4 +7,5 @@ mod helpers;
 mod api;
 mod crash;
 mod flow;
+mod jira;
 mod webhook;
