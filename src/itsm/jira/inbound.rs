@@ -1,6 +1,7 @@
 //! What Jira sends to `POST /hooks/{connection}` (contracts/jira.md, "Inbound"), already
-//! verified by the core: an Automation "Send web request" with the issue in Jira format (the
-//! button; no `webhookEvent`), or an admin webhook, of which only `jira:issue_updated` adding
+//! verified by the core: an Automation "Send web request" with the issue data (the button; no
+//! `webhookEvent`; Jira format `{"issue": {...}}`, or Automation format, the issue itself), or an
+//! admin webhook, of which only `jira:issue_updated` adding
 //! the trigger label asks for a session. The body is a hint: the request type (the queue) is a
 //! site-specific custom field, so it is left undecided here and read through the API later.
 
@@ -126,7 +127,18 @@ pub(super) fn parse(
         // Automation "Send web request": the button. Nothing in the body identifies the
         // delivery; a second click on an open session is caught by the store instead.
         None => {
-            let (issue, key) = the_issue(&v)?;
+            // "Issue data (Automation format)" is the issue itself, not wrapped in `issue`:
+            // an admin who picks it by mistake still gets a working button.
+            let automation_format =
+                v.get("issue").is_none() && v.get("key").is_some() && v.get("fields").is_some();
+            let wrapped;
+            let body = if automation_format {
+                wrapped = serde_json::json!({ "issue": v });
+                &wrapped
+            } else {
+                &v
+            };
+            let (issue, key) = the_issue(body)?;
             return Ok(request(
                 delivery_id(headers),
                 key.clone(),

@@ -81,7 +81,11 @@ impl JiraSim {
     pub fn automation_body(&self, key: &str) -> Option<Vec<u8>> {
         let st = &self.inner.state;
         let d = st.data();
-        let issue = issue_value(st, &d, key)?;
+        let mut issue = issue_value(st, &d, key)?;
+        // As in Atlassian's example of this payload: a numeric id and an empty changelog.
+        let id: u64 = issue["id"].as_str()?.parse().ok()?;
+        issue["id"] = id.into();
+        issue["changelog"] = json!({"startAt": 0, "maxResults": 0, "total": 0, "histories": null});
         serde_json::to_vec(&json!({ "issue": issue })).ok()
     }
 

@@ -191,3 +191,32 @@ fn issue_keys_are_checked_and_normalised() {
         assert_eq!(issue_key(bad), None, "{bad}");
     }
 }
+
+/// The documented "Issue data (Jira format)" example, trimmed: numeric ids, a changelog stub.
+const DOC_JIRA_FORMAT: &str = r#"{"issue": {"self": "https://sample.jira-dev.com/rest/api/2/issue/11111", "id": 11111, "key": "SP-53",
+  "changelog": {"startAt": 0, "maxResults": 0, "total": 0, "histories": null},
+  "fields": {"issuetype": {"id": 22222, "name": "[System] Service request", "subtask": false},
+    "project": {"self": "https://sample.jira-dev.com/rest/api/2/project/10002", "id": 10002, "key": "SP", "name": "New ITSM Project"},
+    "summary": "Printer on fire", "labels": [], "priority": {"name": "High", "id": 2}}}}"#;
+
+#[test]
+fn both_documented_issue_data_formats_are_the_button() {
+    let r = request_of(parse(
+        &http::HeaderMap::new(),
+        DOC_JIRA_FORMAT.as_bytes(),
+        "remote-session",
+    ));
+    assert_eq!(
+        (
+            r.ticket.as_str(),
+            r.hint.project.as_deref(),
+            r.hint.priority.as_deref()
+        ),
+        ("SP-53", Some("SP"), Some("High"))
+    );
+    // "Issue data (Automation format)": the same issue, not wrapped
+    let v: Value = serde_json::from_str(DOC_JIRA_FORMAT).unwrap();
+    let r = request_of(parse_v(&v["issue"], &http::HeaderMap::new()));
+    assert_eq!(r.ticket.as_str(), "SP-53");
+    assert_eq!(r.hint.subject.as_deref(), Some("Printer on fire"));
+}
