@@ -7,9 +7,13 @@ use super::AppState;
 use axum::extract::{Path, State};
 
 pub async fn start(State(_st): State<AppState>, Path(vendor): Path<String>) -> ApiError {
-    ApiError::not_found(format!("vendor {vendor:?} has no OAuth 2.0 flow in this build"))
+    ApiError::not_found(format!(
+        "vendor {vendor:?} has no OAuth 2.0 flow in this build"
+    ))
 }
 
 pub async fn callback(State(_st): State<AppState>, Path(vendor): Path<String>) -> ApiError {
-    ApiError::not_found(format!("vendor {vendor:?} has no OAuth 2.0 flow in this build"))
+    ApiError::not_found(format!(
+        "vendor {vendor:?} has no OAuth 2.0 flow in this build"
+    ))
 }

@@ -6,5 +6,8 @@ use crate::config::{ItsmConfig, ItsmKind};
 use std::sync::Arc;
 
 pub fn build(cfg: &ItsmConfig, _ctx: &BuildCtx) -> Arc<dyn Itsm> {
-    Arc::new(super::unsupported::Unsupported::new(cfg, ItsmKind::Freshservice))
+    Arc::new(super::unsupported::Unsupported::new(
+        cfg,
+        ItsmKind::Freshservice,
+    ))
 }

@@ -17,6 +17,7 @@
 //! batches concurrent flushes into one fsync.
 
 mod flusher;
+mod ingest;
 mod jobs;
 mod keys;
 
@@ -72,6 +73,7 @@ struct Inner {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     kv: sled::Tree,
+    ingest: ingest::Ingest,
     flusher: flusher::Flusher,
 }
 
@@ -101,11 +103,13 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let kv = db.open_tree("kv")?;
         let flusher = flusher::Flusher::spawn(db.clone());
+        let ingest = ingest::Ingest::spawn(db.clone(), trees.clone());
         let store = Store {
             inner: Arc::new(Inner {
                 db,
                 trees,
                 kv,
+                ingest,
                 flusher,
             }),
         };

@@ -161,7 +161,10 @@ pub(crate) mod unsupported {
             }
         }
         fn err(&self) -> VendorError {
-            VendorError::Contract(format!("vendor kind {:?} is not supported by this build", self.kind))
+            VendorError::Contract(format!(
+                "vendor kind {:?} is not supported by this build",
+                self.kind
+            ))
         }
     }
 
