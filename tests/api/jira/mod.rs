@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+mod crash;
 mod flow;
 mod hooks;
 mod limits;
@@ -39,7 +40,14 @@ impl Drop for JiraApp {
 
 /// The configuration: both connections, Splashtop, and rules on the request type and project.
 /// `extra` comes before the default rules, so a rule in it is tried first.
-pub fn jira_config(dir: &std::path::Path, jira: &str, splashtop: &str, extra: &str) -> String {
+/// `listen` matters only to a child process; `spawn_jira_app` binds its own listener.
+pub fn jira_config(
+    dir: &std::path::Path,
+    listen: &str,
+    jira: &str,
+    splashtop: &str,
+    extra: &str,
+) -> String {
     let itsm = |id: &str, inbound: String| {
         format!(
             r#"
@@ -59,7 +67,7 @@ rate_limit = {{ requests = 1000, per = "1s" }}
     format!(
         r#"
 [server]
-listen = "127.0.0.1:0"
+listen = "{listen}"
 data_dir = "{data}"
 admin_token = "{ADMIN_TOKEN}"
 auditor_token = "{AUDITOR_TOKEN}"
@@ -99,7 +107,13 @@ pub async fn spawn_jira_app_with(extra: &str) -> JiraApp {
     let path = dir.path().join("deskbridge.toml");
     std::fs::write(
         &path,
-        jira_config(dir.path(), &jira.base_url(), &splashtop.base_url(), extra),
+        jira_config(
+            dir.path(),
+            "127.0.0.1:0",
+            &jira.base_url(),
+            &splashtop.base_url(),
+            extra,
+        ),
     )
     .unwrap();
     let cfg = deskbridge::config::load(&path).unwrap();
