@@ -158,4 +158,14 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
         "the upload whose answer was lost left only temporary files, which Jira expires"
     );
     assert_eq!(job["session"]["code"], code.as_str());
+    // six crashes and their errors, logged at debug level: no Jira credential in them
+    let log = child.log_text();
+    assert!(
+        log.contains(&id) && log.len() > 2000,
+        "debug logging was on"
+    );
+    for secret in [API_TOKEN, AUTOMATION_SECRET, HUB_SECRET, SPLASHTOP_TOKEN] {
+        assert!(!log.contains(secret), "secret {secret:?} found in the log");
+        assert!(comments.iter().all(|c| !c.body.contains(secret)));
+    }
 }
