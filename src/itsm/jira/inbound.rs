@@ -113,66 +113,68 @@ pub(super) fn parse(
     if !v.is_object() {
         return Err(InboundError::NotJson("expected a JSON object".into()));
     }
-    let event = match v.get("webhookEvent") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => {
-            return Err(InboundError::Invalid {
-                field: "webhookEvent".into(),
-                reason: "expected a string".into(),
-            })
-        }
-    };
-    let event_id = match event {
-        // Automation "Send web request": the button. Nothing in the body identifies the
-        // delivery; a second click on an open session is caught by the store instead.
-        None => {
-            // "Issue data (Automation format)" is the issue itself, not wrapped in `issue`:
-            // an admin who picks it by mistake still gets a working button.
-            let automation_format =
-                v.get("issue").is_none() && v.get("key").is_some() && v.get("fields").is_some();
-            let wrapped;
-            let body = if automation_format {
-                wrapped = serde_json::json!({ "issue": v });
-                &wrapped
-            } else {
-                &v
-            };
-            let (issue, key) = the_issue(body)?;
-            return Ok(request(
-                delivery_id(headers),
-                key.clone(),
-                hint(issue, &key),
-            ));
-        }
-        Some(e) if COMMENT_EVENTS.contains(&e) => {
+    match v.get("webhookEvent") {
+        None | Some(Value::Null) => automation(&v, headers),
+        Some(Value::String(e)) if e == ISSUE_UPDATED => issue_updated(&v, headers, trigger_label),
+        Some(Value::String(e)) if COMMENT_EVENTS.contains(&e.as_str()) => {
             let body = v
                 .pointer("/comment/body")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            return Ok(Inbound::Ignore(if body.contains(MARKER_PREFIX) {
+            Ok(Inbound::Ignore(if body.contains(MARKER_PREFIX) {
                 format!("{e}: a comment deskbridge wrote itself")
             } else {
                 format!("{e} events do not ask for a remote session")
-            }));
+            }))
         }
-        Some(e) if e != ISSUE_UPDATED => {
-            return Ok(Inbound::Ignore(format!(
-                "{e} events do not ask for a remote session"
-            )))
-        }
-        Some(_) => delivery_id(headers),
+        Some(Value::String(e)) => Ok(Inbound::Ignore(format!(
+            "{e} events do not ask for a remote session"
+        ))),
+        Some(_) => Err(InboundError::Invalid {
+            field: "webhookEvent".into(),
+            reason: "expected a string".into(),
+        }),
+    }
+}
+
+/// Automation "Send web request": the button. Nothing in the body identifies the delivery; a
+/// second click on an open session is caught by the store instead.
+fn automation(v: &Value, headers: &http::HeaderMap) -> Result<Inbound, InboundError> {
+    // "Issue data (Automation format)" is the issue itself, not wrapped in `issue`: an admin
+    // who picks it by mistake still gets a working button.
+    let automation_format =
+        v.get("issue").is_none() && v.get("key").is_some() && v.get("fields").is_some();
+    let wrapped;
+    let body = if automation_format {
+        wrapped = serde_json::json!({ "issue": v });
+        &wrapped
+    } else {
+        v
     };
-    let (issue, key) = the_issue(&v)?;
-    if !adds_label(&v, trigger_label) {
+    let (issue, key) = the_issue(body)?;
+    Ok(request(
+        delivery_id(headers),
+        key.clone(),
+        hint(issue, &key),
+    ))
+}
+
+/// An admin webhook `jira:issue_updated`: a request only when its changelog adds the label.
+fn issue_updated(
+    v: &Value,
+    headers: &http::HeaderMap,
+    trigger_label: &str,
+) -> Result<Inbound, InboundError> {
+    let (issue, key) = the_issue(v)?;
+    if !adds_label(v, trigger_label) {
         return Ok(Inbound::Ignore(format!(
             "this update of {key} does not add the label {trigger_label:?}"
         )));
     }
-    let event_id = match event_id {
+    let event_id = match delivery_id(headers) {
         Some(id) => id,
         None => {
-            let ts = text(&v, "timestamp")
+            let ts = text(v, "timestamp")
                 .ok_or_else(|| InboundError::MissingField("timestamp".into()))?;
             format!("{key}@{ts}")
         }

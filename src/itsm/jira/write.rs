@@ -65,42 +65,7 @@ impl Jira {
         desk: &str,
         files: &[ArtifactFile],
     ) -> Result<Vec<RemoteAttachment>> {
-        let mut form = reqwest::multipart::Form::new();
-        for f in files {
-            let part = reqwest::multipart::Part::bytes(f.bytes.clone())
-                .file_name(f.name.clone())
-                .mime_str(&f.content_type)
-                .map_err(|e| {
-                    ItsmError::Contract(format!(
-                        "artifact {}: content type {:?}: {e}",
-                        f.name, f.content_type
-                    ))
-                })?;
-            form = form.part(assumed::FILE_PART, part);
-        }
-        let (xsrf, no_check) = assumed::XSRF_HEADER;
-        let (experimental, opt_in) = assumed::EXPERIMENTAL_HEADER;
-        let rb = self
-            .req(reqwest::Method::POST, &assumed::temporary_file_path(desk))
-            .header(xsrf, no_check)
-            .header(experimental, opt_in)
-            .multipart(form);
-        let receipts =
-            shapes::temporary_ids(&self.call(rb).await?).map_err(|e| self.contract(e))?;
-        let mut ids = vec![];
-        for f in files {
-            let id = receipts
-                .iter()
-                .find(|(name, _)| *name == f.name)
-                .map(|(_, id)| id.clone())
-                .ok_or_else(|| {
-                    self.contract(format!(
-                        "the upload answer names no temporary file {}",
-                        f.name
-                    ))
-                })?;
-            ids.push(id);
-        }
+        let ids = self.upload_temporary(desk, files).await?;
         let rb = self
             .req(
                 reqwest::Method::POST,
@@ -124,6 +89,47 @@ impl Jira {
                 }
             })
             .collect())
+    }
+
+    /// One multipart post of every file to the service desk; the temporary ids, in file order.
+    async fn upload_temporary(&self, desk: &str, files: &[ArtifactFile]) -> Result<Vec<String>> {
+        let mut form = reqwest::multipart::Form::new();
+        for f in files {
+            let part = reqwest::multipart::Part::bytes(f.bytes.clone())
+                .file_name(f.name.clone())
+                .mime_str(&f.content_type)
+                .map_err(|e| {
+                    ItsmError::Contract(format!(
+                        "artifact {}: content type {:?}: {e}",
+                        f.name, f.content_type
+                    ))
+                })?;
+            form = form.part(assumed::FILE_PART, part);
+        }
+        let (xsrf, no_check) = assumed::XSRF_HEADER;
+        let (experimental, opt_in) = assumed::EXPERIMENTAL_HEADER;
+        let rb = self
+            .req(reqwest::Method::POST, &assumed::temporary_file_path(desk))
+            .header(xsrf, no_check)
+            .header(experimental, opt_in)
+            .multipart(form);
+        let receipts =
+            shapes::temporary_ids(&self.call(rb).await?).map_err(|e| self.contract(e))?;
+        files
+            .iter()
+            .map(|f| {
+                receipts
+                    .iter()
+                    .find(|(name, _)| *name == f.name)
+                    .map(|(_, id)| id.clone())
+                    .ok_or_else(|| {
+                        self.contract(format!(
+                            "the upload answer names no temporary file {}",
+                            f.name
+                        ))
+                    })
+            })
+            .collect()
     }
 
     /// `uploadLimit` from the attachment settings (v3, then v2 for Data Center).

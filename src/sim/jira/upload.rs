@@ -19,53 +19,51 @@ fn xsrf_refused() -> Response {
     (StatusCode::FORBIDDEN, "XSRF check failed").into_response()
 }
 
-pub(super) async fn temporary_file(
-    State(st): St,
-    Path(desk_id): Path<String>,
-    headers: HeaderMap,
-    mut form: Multipart,
-) -> Response {
+/// The desk a temporary file goes to, and the upload limit; or Jira's refusal.
+fn upload_target(
+    st: &super::JiraState,
+    desk_id: &str,
+    headers: &HeaderMap,
+) -> Result<(String, u64), Response> {
     let xsrf = headers
         .get("x-atlassian-token")
         .and_then(|v| v.to_str().ok());
     if !xsrf.is_some_and(|v| v.eq_ignore_ascii_case("no-check")) {
-        return xsrf_refused();
+        return Err(xsrf_refused());
     }
-    let (desk, limit, enabled) = {
-        let d = st.data();
-        (
-            d.desk(&desk_id).map(|x| x.id.clone()),
-            d.upload_limit,
-            d.attachments_enabled,
-        )
-    };
-    let Some(desk) = desk else {
-        return jsm_error(
+    let d = st.data();
+    let Some(desk) = d.desk(desk_id).map(|x| x.id.clone()) else {
+        return Err(jsm_error(
             StatusCode::NOT_FOUND,
             "The service desk could not be found.",
             "sd.servicedesk.error.not.found",
-        );
+        ));
     };
-    if !enabled {
-        return jsm_error(
+    if !d.attachments_enabled {
+        return Err(jsm_error(
             StatusCode::FORBIDDEN,
             "Attachments are disabled.",
             "sd.attachment.disabled",
-        );
+        ));
     }
+    Ok((desk, d.upload_limit))
+}
+
+fn unreadable(e: impl std::fmt::Display) -> Response {
+    jsm_error(
+        StatusCode::BAD_REQUEST,
+        &format!("The multipart body could not be read: {e}"),
+        "sd.attachment.multipart",
+    )
+}
+
+/// Every part named `file`: (file name, content type, bytes), each within `limit`.
+async fn read_files(
+    form: &mut Multipart,
+    limit: u64,
+) -> Result<Vec<(String, String, Bytes)>, Response> {
     let mut files = vec![];
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                return jsm_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("The multipart body could not be read: {e}"),
-                    "sd.attachment.multipart",
-                )
-            }
-        };
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
         if field.name() != Some("file") {
             continue;
         }
@@ -74,38 +72,47 @@ pub(super) async fn temporary_file(
             .content_type()
             .unwrap_or("application/octet-stream")
             .to_string();
-        let bytes = match field.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                return jsm_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("The multipart body could not be read: {e}"),
-                    "sd.attachment.multipart",
-                )
-            }
-        };
+        let bytes = field.bytes().await.map_err(unreadable)?;
         if bytes.len() as u64 > limit {
             // The platform's documented 413 wording.
-            return jsm_error(
+            return Err(jsm_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "The attachments exceed the maximum attachment size for issues.",
                 "sd.attachment.too.large",
-            );
+            ));
         }
         files.push((name, mime, bytes));
     }
     if files.is_empty() {
-        return jsm_error(
+        return Err(jsm_error(
             StatusCode::BAD_REQUEST,
             "No file was found in the request (multipart part \"file\").",
             "sd.attachment.no.file",
-        );
+        ));
     }
+    Ok(files)
+}
+
+pub(super) async fn temporary_file(
+    State(st): St,
+    Path(desk_id): Path<String>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Response {
+    let (desk, limit) = match upload_target(&st, &desk_id, &headers) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let files = match read_files(&mut form, limit).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let mut d = st.data();
     let mut out = vec![];
     for (file_name, mime_type, bytes) in files {
         let id = format!("temp{}", d.next());
         out.push(json!({"temporaryAttachmentId": id, "fileName": file_name}));
+        let at = Instant::now();
         d.temps.insert(
             id,
             TempFile {
@@ -113,7 +120,7 @@ pub(super) async fn temporary_file(
                 file_name,
                 mime_type,
                 bytes,
-                at: Instant::now(),
+                at,
             },
         );
     }
@@ -124,13 +131,31 @@ pub(super) async fn temporary_file(
         .into_response()
 }
 
-pub(super) async fn attach(State(st): St, Path(id): Path<String>, body: Bytes) -> Response {
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return jsm_error(
+/// Each id must be a live temporary file of the request's service desk.
+fn check_temporary(d: &mut super::JiraData, ids: &[String], desk_id: &str) -> Result<(), Response> {
+    let ttl = d.temp_ttl;
+    let live = |f: &TempFile| f.desk_id == desk_id && f.at.elapsed() < ttl;
+    if let Some(t) = ids.iter().find(|t| !d.temps.get(*t).is_some_and(live)) {
+        let msg =
+            format!("The temporary attachment {t} does not exist or has expired; upload it again.");
+        d.temps.retain(|_, f| f.at.elapsed() < ttl);
+        return Err(jsm_error(
+            StatusCode::BAD_REQUEST,
+            &msg,
+            "sd.attachment.temporary.invalid",
+        ));
+    }
+    Ok(())
+}
+
+/// The attach body: temporary ids (at least one), visibility (default public), comment.
+fn attach_request(body: &[u8]) -> Result<(Vec<String>, bool, Option<String>), Response> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Err(jsm_error(
             StatusCode::BAD_REQUEST,
             "The request body is not valid JSON.",
             "sd.request.body.invalid",
-        );
+        ));
     };
     let ids: Vec<String> = v
         .get("temporaryAttachmentIds")
@@ -143,49 +168,43 @@ pub(super) async fn attach(State(st): St, Path(id): Path<String>, body: Bytes) -
         })
         .unwrap_or_default();
     if ids.is_empty() {
-        return jsm_error(
+        return Err(jsm_error(
             StatusCode::BAD_REQUEST,
             "At least one temporary attachment id is required.",
             "sd.attachment.ids.required",
-        );
+        ));
     }
     let public = v.get("public").and_then(Value::as_bool).unwrap_or(true);
     let comment = v
         .pointer("/additionalComment/body")
         .and_then(Value::as_str)
         .map(String::from);
+    Ok((ids, public, comment))
+}
+
+pub(super) async fn attach(State(st): St, Path(id): Path<String>, body: Bytes) -> Response {
+    let (ids, public, comment) = match attach_request(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
     let base = st.base_url.clone();
     let mut d = st.data();
     let Some(issue) = d.issue(&id).cloned() else {
         return no_request();
     };
-    let ttl = d.temp_ttl;
-    for t in &ids {
-        let usable = d
-            .temps
-            .get(t)
-            .is_some_and(|f| f.desk_id == issue.desk_id && f.at.elapsed() < ttl);
-        if !usable {
-            d.temps.retain(|_, f| f.at.elapsed() < ttl);
-            let msg = format!(
-                "The temporary attachment {t} does not exist or has expired; upload it again."
-            );
-            return jsm_error(
-                StatusCode::BAD_REQUEST,
-                &msg,
-                "sd.attachment.temporary.invalid",
-            );
-        }
+    if let Err(r) = check_temporary(&mut d, &ids, &issue.desk_id) {
+        return r;
     }
     if let Err(wait) = d.count_write(&issue.id) {
         return too_many(wait, "jira-per-issue-on-write");
     }
     let now = model::now_ms();
     let mut values = vec![];
-    for t in ids {
-        let Some(f) = d.temps.remove(&t) else {
-            continue;
-        };
+    for f in ids
+        .iter()
+        .filter_map(|t| d.temps.remove(t))
+        .collect::<Vec<_>>()
+    {
         let a = Attachment {
             id: d.next(),
             issue_id: issue.id.clone(),
@@ -198,7 +217,8 @@ pub(super) async fn attach(State(st): St, Path(id): Path<String>, body: Bytes) -
         values.push(a.jsm(&base, &st.account));
         d.attachments.push(a);
     }
-    let mut out = json!({"attachments": {"_expands": [], "size": values.len(), "start": 0, "limit": values.len(), "isLastPage": true, "_links": {}, "values": values}});
+    let n = values.len();
+    let mut out = json!({"attachments": {"_expands": [], "size": n, "start": 0, "limit": n, "isLastPage": true, "_links": {}, "values": values}});
     if let Some(body) = comment {
         let c = Comment {
             id: d.next(),
