@@ -63,7 +63,7 @@ impl Default for SimIssue {
 
 /// A comment as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimComment {
+pub struct SimJiraComment {
     pub id: String,
     pub body: String,
     pub public: bool,
@@ -332,7 +332,7 @@ impl JiraSim {
             .unwrap_or_default()
     }
     /// Comments on the issue, oldest first.
-    pub fn comments(&self, key: &str) -> Vec<SimComment> {
+    pub fn comments(&self, key: &str) -> Vec<SimJiraComment> {
         let d = self.data();
         let Some(id) = d.issue(key).map(|i| i.id.clone()) else {
             return vec![];
@@ -340,7 +340,7 @@ impl JiraSim {
         d.comments
             .iter()
             .filter(|c| c.issue_id == id)
-            .map(|c| SimComment {
+            .map(|c| SimJiraComment {
                 id: c.id.clone(),
                 body: c.body.clone(),
                 public: c.public,

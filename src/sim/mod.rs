@@ -14,7 +14,7 @@ pub mod servicenow;
 pub mod splashtop;
 
 pub use fault::{Fault, FaultAction, Faults, RecordedRequest};
-pub use jira::{JiraSim, SimComment, SimIssue, SimJiraAttachment, SimWebhook};
+pub use jira::{JiraSim, SimIssue, SimJiraAttachment, SimJiraComment, SimWebhook};
 pub use servicenow::{JournalEntry, ServiceNowSim, SimAttachment, SimIncident};
 pub use splashtop::{ChatLine, LogRow, SessionEnd, SimSession, SplashtopSim, TransferRow};
 
