@@ -1,5 +1,5 @@
 //! In-process HTTP simulators of the upstream systems deskbridge talks to (ServiceNow,
-//! Splashtop, Freshservice, Zendesk, and later Jira, Sunlogin). Each one is a real axum server on
+//! Splashtop, Jira, Zendesk, Freshservice, and later Sunlogin). Each one is a real axum server on
 //! a random `127.0.0.1` port that follows the contract in `shared/contracts/` closely enough that
 //! product code cannot tell it from the real service: same paths, auth, payloads, error envelopes,
 //! paging and rate-limit answers. Tests and the `demo` command start them, point the product at
@@ -10,6 +10,7 @@
 
 pub mod fault;
 pub mod freshservice;
+pub mod jira;
 pub mod servicenow;
 pub mod splashtop;
 pub mod zendesk;
@@ -18,6 +19,7 @@ pub use fault::{Fault, FaultAction, Faults, RecordedRequest};
 // Per-system record types (SimTicket, SimFile, ...) share names across systems: import them
 // by module path (`sim::zendesk::SimTicket`); only each simulator's handle is re-exported here.
 pub use freshservice::FreshserviceSim;
+pub use jira::{JiraSim, SimIssue, SimJiraAttachment, SimJiraComment, SimWebhook};
 pub use servicenow::{JournalEntry, ServiceNowSim, SimAttachment, SimIncident};
 pub use splashtop::{ChatLine, LogRow, SessionEnd, SimSession, SplashtopSim, TransferRow};
 pub use zendesk::{WebhookDelivery, ZendeskSim};

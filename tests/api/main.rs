@@ -10,5 +10,6 @@ mod failures;
 mod flow;
 mod freshservice;
 mod isolation;
+mod jira;
 mod webhook;
 mod zendesk;
