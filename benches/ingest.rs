@@ -9,9 +9,14 @@
 //!
 //! Server and load generator share the machine (2 cores here), for both the ceiling and the
 //! durable path alike. Everything runs on 127.0.0.1. Results go to stdout as Markdown; copy them
-//! into BENCHMARKS.md. `BENCH_SECONDS` (default 5) sets each run's length.
+//! into BENCHMARKS.md. `BENCH_SECONDS` (default 5) sets each run's length; `BENCH_PART=ingest`
+//! or `memory` runs one half, `BENCH_CONNS=64` one concurrency.
 
 use axum::routing::post;
+
+/// The same allocator as the `deskbridge` binary, so the in-process server measures like it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use deskbridge::clock::Millis;
 use deskbridge::config::load_str;
 use deskbridge::http::{router, AppState};
@@ -278,6 +283,17 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
+    // BENCH_PART=ingest or memory runs one half (for profiling); default both.
+    let part = std::env::var("BENCH_PART").unwrap_or_default();
+    if part != "memory" {
+        ingest(secs).await;
+    }
+    if part != "ingest" {
+        memory().await;
+    }
+}
+
+async fn ingest(secs: u64) {
     println!(
         "## Webhook ingest ({secs} s per run, {} cores)\n",
         std::thread::available_parallelism()
@@ -289,7 +305,13 @@ async fn main() {
     let ceiling = ceiling_server().await;
     let dir = tempfile::tempdir().unwrap();
     let durable = durable_server(dir.path()).await;
-    for conns in [1, 16, 64] {
+    let only: Option<usize> = std::env::var("BENCH_CONNS")
+        .ok()
+        .and_then(|s| s.parse().ok());
+    for conns in [1, 16, 64]
+        .into_iter()
+        .filter(|c| only.is_none_or(|o| o == *c))
+    {
         let c = load(&ceiling, conns, secs).await;
         let d = load(&durable, conns, secs).await;
         println!(
@@ -304,7 +326,9 @@ async fn main() {
             c.errors + d.errors
         );
     }
+}
 
+async fn memory() {
     println!("\n## Memory and start-up (release binary)\n");
     let idle_dir = tempfile::tempdir().unwrap();
     let (mut child, ready_empty, _) = start_binary(idle_dir.path()).await;

@@ -1,17 +1,34 @@
 //! Group commit: many callers waiting for durability share one fsync.
 //!
-//! A webhook is answered 202 only after its job is on disk. With 64 concurrent senders, one
-//! fsync each would serialise them all behind the disk; instead every caller that arrives while
-//! a flush is running waits for the next one, which covers all of them at once. Correct because
-//! each caller has finished its writes before it asks.
+//! A webhook is answered 202 only after its job is on disk. Every caller that arrives while a
+//! flush is running waits for the next one, which covers all of them at once. Correct because
+//! each caller has finished its writes before it asks. Callers are either async tasks
+//! ([`Flusher::flush`]) or the ingest thread, which hands over a batch's answers
+//! ([`FlushHandle::after_flush`]) and goes on storing the next batch while this one is fsynced.
 
 use super::{Result, StoreError};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc;
+use tokio::sync::oneshot;
 
-type Waiter = oneshot::Sender<Result<(), String>>;
+/// Something to run once everything written before it was queued is on disk.
+pub(super) type Done = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// A way to queue work behind the next flush; cheap to clone.
+#[derive(Clone)]
+pub(super) struct FlushHandle(mpsc::Sender<Done>);
+
+impl FlushHandle {
+    /// Run `done` after the next flush that starts from now on. If the flusher has stopped,
+    /// `done` runs at once with an error.
+    pub(super) fn after_flush(&self, done: Done) {
+        if let Err(mpsc::SendError(done)) = self.0.send(done) {
+            done(Err("the store flusher has stopped".into()));
+        }
+    }
+}
 
 pub(super) struct Flusher {
-    tx: Option<mpsc::UnboundedSender<Waiter>>,
+    handle: Option<FlushHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -19,7 +36,7 @@ impl Drop for Flusher {
     /// Close the channel and wait for the thread, which holds a handle on the database: once
     /// the store is dropped, its files are unlocked for the next opener.
     fn drop(&mut self) {
-        self.tx.take();
+        self.handle.take();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -28,42 +45,46 @@ impl Drop for Flusher {
 
 impl Flusher {
     pub(super) fn spawn(db: sled::Db) -> Self {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Waiter>();
+        let (tx, rx) = mpsc::channel::<Done>();
         // A plain thread: the store may be opened outside a runtime (CLI commands), and fsync
         // blocks anyway.
         let thread = std::thread::Builder::new()
             .name("store-flusher".into())
             .spawn(move || {
-                while let Some(first) = rx.blocking_recv() {
+                while let Ok(first) = rx.recv() {
                     let mut batch = vec![first];
                     while let Ok(w) = rx.try_recv() {
                         batch.push(w);
                     }
                     let res = db.flush().map(|_| ()).map_err(|e| e.to_string());
-                    for w in batch {
-                        let _ = w.send(res.clone());
+                    for done in batch {
+                        done(res.clone());
                     }
                 }
             })
             .expect("spawn the store flusher thread");
         Flusher {
-            tx: Some(tx),
+            handle: Some(FlushHandle(tx)),
             thread: Some(thread),
         }
     }
 
+    pub(super) fn handle(&self) -> FlushHandle {
+        self.handle
+            .clone()
+            .expect("the flusher lives as long as the store")
+    }
+
+    /// Wait until everything written so far is on disk.
     pub(super) async fn flush(&self) -> Result<()> {
         let (tx, rx) = oneshot::channel();
-        let closed = || StoreError::Corrupt("the store flusher has stopped".into());
-        self.tx
-            .as_ref()
-            .ok_or_else(closed)?
-            .send(tx)
-            .map_err(|_| closed())?;
+        self.handle().after_flush(Box::new(move |r| {
+            let _ = tx.send(r);
+        }));
         match rx.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(StoreError::Io(sled::Error::Io(std::io::Error::other(e)))),
-            Err(_) => Err(closed()),
+            Err(_) => Err(StoreError::Corrupt("the store flusher has stopped".into())),
         }
     }
 }

@@ -3,9 +3,11 @@
 //! sled runs every transaction under a process-wide exclusive lock, so concurrent webhook
 //! handlers running their own transactions only queue up behind one another, and they would do
 //! it on the async runtime's few threads. Instead each handler hands its job to this thread and
-//! awaits the answer: the thread stores the whole batch in one transaction, flushes once, then
-//! answers every sender. A 202 still means "on disk".
+//! awaits the answer: the thread stores the whole batch in one transaction and hands the
+//! batch's answers to the flusher, which sends them after the next fsync; meanwhile this thread
+//! stores the next batch. A 202 still means "on disk".
 
+use super::flusher::FlushHandle;
 use super::jobs::{enqueue_batch_tx, Enqueued};
 use crate::job::Job;
 use tokio::sync::oneshot;
@@ -21,7 +23,9 @@ pub(super) struct Ingest {
 }
 
 impl Ingest {
-    pub(super) fn spawn(db: sled::Db, trees: Vec<sled::Tree>) -> Self {
+    /// `flush` is the flusher's handle: a batch's answers wait there for the fsync while this
+    /// thread already stores the next batch.
+    pub(super) fn spawn(trees: Vec<sled::Tree>, flush: FlushHandle) -> Self {
         let (tx, rx) = std::sync::mpsc::channel::<(Job, Reply)>();
         let thread = std::thread::Builder::new()
             .name("store-ingest".into())
@@ -40,21 +44,17 @@ impl Ingest {
                             Ok(done) => done.into_iter().map(Ok).collect(),
                             Err(e) => jobs.iter().map(|_| Err(e.to_string())).collect(),
                         };
-                    let wrote = results
-                        .iter()
-                        .any(|r| matches!(r, Ok(Enqueued::Queued(_)) | Ok(Enqueued::Existing(_))));
-                    let flushed = if wrote {
-                        db.flush().map(|_| ()).map_err(|e| e.to_string())
-                    } else {
-                        Ok(())
-                    };
-                    for (reply, result) in replies.into_iter().zip(results) {
-                        let answer = match (&flushed, result) {
-                            (Err(e), _) => Err(format!("flush failed: {e}")),
-                            (Ok(()), r) => r,
-                        };
-                        let _ = reply.send(answer);
-                    }
+                    // Every answer, duplicates included, waits for the flush: a repeated
+                    // delivery must not be told 202 before its job is on disk.
+                    flush.after_flush(Box::new(move |flushed| {
+                        for (reply, result) in replies.into_iter().zip(results) {
+                            let answer = match &flushed {
+                                Err(e) => Err(format!("flush failed: {e}")),
+                                Ok(()) => result,
+                            };
+                            let _ = reply.send(answer);
+                        }
+                    }));
                 }
             })
             .expect("spawn the store ingest thread");

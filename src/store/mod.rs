@@ -103,7 +103,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let kv = db.open_tree("kv")?;
         let flusher = flusher::Flusher::spawn(db.clone());
-        let ingest = ingest::Ingest::spawn(db.clone(), trees.clone());
+        let ingest = ingest::Ingest::spawn(trees.clone(), flusher.handle());
         let store = Store {
             inner: Arc::new(Inner {
                 db,
