@@ -73,6 +73,8 @@ struct Inner {
     trees: Vec<sled::Tree>,
     kv: sled::Tree,
     flusher: flusher::Flusher,
+    /// One async lock per kv key that asks for one (see [`Store::kv_lock`]).
+    kv_locks: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -107,6 +109,7 @@ impl Store {
                 trees,
                 kv,
                 flusher,
+                kv_locks: Default::default(),
             }),
         };
         store.recover_leases()?;
@@ -152,6 +155,15 @@ impl Store {
             .is_ok())
     }
 
+    /// The async lock of a kv key, the same for every holder of this store. Writers that must
+    /// not overlap (renewing a single-use refresh token) take it around read-call-write. It lives
+    /// here, not in the adapter, because a configuration reload builds new adapters while steps
+    /// on the old ones are still running; the store is the one thing they all share.
+    pub fn kv_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.inner.kv_locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(key.to_string()).or_default().clone()
+    }
+
     /// Size of the store on disk, for metrics.
     pub fn size_on_disk(&self) -> u64 {
         self.inner.db.size_on_disk().unwrap_or(0)
@@ -160,5 +172,33 @@ impl Store {
     /// Whether the store answers: `/readyz`.
     pub fn is_healthy(&self) -> bool {
         self.inner.db.get(b"\0ready-probe").is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_kv_lock_is_shared_by_every_clone_of_the_store_and_only_for_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let other = store.clone();
+        let a = store.kv_lock("vendor/x/tokens");
+        assert!(Arc::ptr_eq(&a, &other.kv_lock("vendor/x/tokens")));
+        assert!(!Arc::ptr_eq(&a, &store.kv_lock("vendor/y/tokens")));
+        let _held = a.lock().await;
+        assert!(other.kv_lock("vendor/x/tokens").try_lock().is_err(), "held through the clone");
+        assert!(store.kv_lock("vendor/y/tokens").try_lock().is_ok());
+    }
+
+    #[test]
+    fn compare_and_swap_refuses_a_stale_expectation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.kv_compare_and_swap("k", None, b"one").unwrap());
+        assert!(!store.kv_compare_and_swap("k", None, b"two").unwrap());
+        assert!(store.kv_compare_and_swap("k", Some(b"one"), b"two").unwrap());
+        assert_eq!(store.kv_get("k").unwrap().as_deref(), Some(&b"two"[..]));
     }
 }
