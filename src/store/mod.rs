@@ -155,6 +155,22 @@ impl Store {
             .is_ok())
     }
 
+    /// Remove `key`, returning what it held: taking a single-use value (an OAuth `state`) is
+    /// one atomic step, so two callbacks cannot both consume it.
+    pub fn kv_take(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.inner.kv.remove(key)?.map(|v| v.to_vec()))
+    }
+
+    /// Every key under `prefix` with its value, in key order (housekeeping of short-lived values).
+    pub fn kv_scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out = vec![];
+        for kv in self.inner.kv.scan_prefix(prefix) {
+            let (k, v) = kv?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
     /// The async lock of a kv key, the same for every holder of this store. Writers that must
     /// not overlap (renewing a single-use refresh token) take it around read-call-write. It lives
     /// here, not in the adapter, because a configuration reload builds new adapters while steps
@@ -200,5 +216,18 @@ mod tests {
         assert!(!store.kv_compare_and_swap("k", None, b"two").unwrap());
         assert!(store.kv_compare_and_swap("k", Some(b"one"), b"two").unwrap());
         assert_eq!(store.kv_get("k").unwrap().as_deref(), Some(&b"two"[..]));
+    }
+
+    #[test]
+    fn a_taken_value_is_gone_for_the_next_taker_and_scans_see_only_their_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.kv_put("oauth/state/a", b"1").unwrap();
+        store.kv_put("oauth/state/b", b"2").unwrap();
+        store.kv_put("other", b"3").unwrap();
+        let keys: Vec<String> = store.kv_scan("oauth/state/").unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["oauth/state/a", "oauth/state/b"]);
+        assert_eq!(store.kv_take("oauth/state/a").unwrap().as_deref(), Some(&b"1"[..]));
+        assert_eq!(store.kv_take("oauth/state/a").unwrap(), None);
     }
 }
