@@ -11,10 +11,12 @@
 pub mod fault;
 pub mod servicenow;
 pub mod splashtop;
+pub mod sunlogin;
 
 pub use fault::{Fault, FaultAction, Faults, RecordedRequest};
 pub use servicenow::{JournalEntry, ServiceNowSim, SimAttachment, SimIncident};
 pub use splashtop::{ChatLine, LogRow, SessionEnd, SimSession, SplashtopSim, TransferRow};
+pub use sunlogin::{FileTransfer, RemoteLog, SeatLog, SunloginSim, TokenCounts};
 
 use std::io;
 use std::net::SocketAddr;
