@@ -7,4 +7,7 @@ mod helpers;
 mod api;
 mod crash;
 mod flow;
+mod oauth;
+mod secrets;
+mod sunlogin;
 mod webhook;

@@ -65,6 +65,18 @@ fn now() -> i64 {
     Millis::now().unix_secs()
 }
 
+/// "2 days 23 hours", "5 hours", "12 minutes": how an admin reads a deadline.
+fn human(secs: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h) {
+        (0, 0) => plural(m.max(1), "minute"),
+        (0, h) => plural(h, "hour"),
+        (d, 0) => plural(d, "day"),
+        (d, h) => format!("{} {}", plural(d, "day"), plural(h, "hour")),
+    }
+}
+
 fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
@@ -337,8 +349,8 @@ impl OAuth {
         } else if left <= WARN_BEFORE_SECS {
             st.state = "refresh_token_expiring";
             st.warning = Some(format!(
-                "the Splashtop refresh token expires in {} days ({at}): an admin must authorise again at {} before then",
-                left / 86_400,
+                "the Splashtop refresh token expires in {} ({at}): an admin must authorise again at {} before then",
+                human(left),
                 self.start_url()
             ));
         }
@@ -366,29 +378,4 @@ impl OAuth {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_access_token_is_renewed_ten_minutes_before_expiry_or_at_three_quarters_of_a_short_life() {
-        let p = OAuthPair {
-            access_token: "a".into(),
-            refresh_token: "r".into(),
-            access_expires_at: 100_000,
-            refresh_expires_at: 0,
-            obtained_at: 100_000 - 86_400,
-        };
-        assert!(p.fresh(100_000 - 601, 0));
-        assert!(!p.fresh(100_000 - 600, 0));
-        assert!(
-            !p.fresh(100_000 - 900, KEEPER_AHEAD_SECS),
-            "the keeper looks further ahead"
-        );
-        let short = OAuthPair {
-            obtained_at: 100_000 - 8,
-            ..p.clone()
-        };
-        assert!(short.fresh(100_000 - 3, 0) && !short.fresh(100_000 - 2, 0));
-        assert!(!format!("{p:?}").contains("\"a\""));
-    }
-}
+mod tests;
