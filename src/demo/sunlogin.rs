@@ -22,7 +22,7 @@ pub struct Side {
 pub async fn side() -> Option<Box<dyn VendorSide>> {
     let sim = SunloginSim::start(APP_KEY, APP_SECRET, ACCOUNT, PASSWORD).await;
     // Short-lived AccessTokens, so the demo also shows a renewal.
-    sim.set_access_ttl(Duration::from_secs(4));
+    sim.set_access_ttl(Duration::from_secs(2));
     Some(Box::new(Side { sim }))
 }
 

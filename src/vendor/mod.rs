@@ -119,7 +119,9 @@ pub type Result<T, E = VendorError> = std::result::Result<T, E>;
 pub struct CredentialStatus {
     /// "api_token", "oauth2" or "sunlogin".
     pub auth: &'static str,
-    /// "ok", "not_authorised", "refresh_token_expiring", "refresh_token_expired" or "reauthorise".
+    /// "ok", "not_signed_in_yet" (Sunlogin signs in at the first job), "not_authorised" (an
+    /// admin must run the OAuth flow), "refresh_token_expiring", "refresh_token_expired" or
+    /// "reauthorise". Every state but the first two comes with a `warning`.
     pub state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_expires_at: Option<Millis>,

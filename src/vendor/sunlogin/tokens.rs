@@ -245,10 +245,8 @@ impl Tokens {
         }
         match self.slot.load() {
             Ok(Some(p)) => st.access_token_expires_at = p.value.exp.map(Millis::from_unix_secs),
-            Ok(None) if st.state == "ok" => {
-                st.state = "not_authorised";
-                st.warning = Some("no token pair yet: deskbridge signs in with the configured account at the first job".into());
-            }
+            // Nothing for an admin to do: the first job signs in with the configured account.
+            Ok(None) if st.state == "ok" => st.state = "not_signed_in_yet",
             _ => {}
         }
         st
