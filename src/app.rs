@@ -41,14 +41,25 @@ impl App {
         std::fs::create_dir_all(&config.server.data_dir)?;
         let store = Store::open(&config.server.data_dir)?;
         let audit = Arc::new(AuditKey::load_or_create(&config.server.data_dir)?);
-        let shared = Shared { store, metrics: Arc::new(Metrics::default()), audit };
+        let shared = Shared {
+            store,
+            metrics: Arc::new(Metrics::default()),
+            audit,
+        };
         let current = Current::new(Runtime::build(config, &shared)?);
         let worker = Worker::new(current.clone(), shared.clone());
         let reload = {
             let (current, shared) = (current.clone(), shared.clone());
-            Arc::new(move || reload(&current, &shared)) as Arc<dyn Fn() -> Result<String, String> + Send + Sync>
+            Arc::new(move || reload(&current, &shared))
+                as Arc<dyn Fn() -> Result<String, String> + Send + Sync>
         };
-        let state = AppState { current, shared, worker, accepting: Arc::new(AtomicBool::new(true)), reload };
+        let state = AppState {
+            current,
+            shared,
+            worker,
+            accepting: Arc::new(AtomicBool::new(true)),
+            reload,
+        };
         Ok(App { listener, state })
     }
 
@@ -75,24 +86,39 @@ impl App {
 
     /// Serve and work until `shutdown` resolves; then stop taking webhooks, give steps in flight
     /// the configured grace, flush the store and return (SPEC: within 10 s).
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), AppError> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
         let App { listener, state } = self;
-        let grace = state.current.get().config.server.shutdown_grace.0.min(Duration::from_secs(8));
+        let grace = state
+            .current
+            .get()
+            .config
+            .server
+            .shutdown_grace
+            .0
+            .min(Duration::from_secs(8));
         let stop = CancellationToken::new();
         let worker = tokio::spawn(state.worker.clone().run(stop.clone(), grace));
         let current = state.current.clone();
         let vendors = move || current.get().vendors.values().cloned().collect();
-        tokio::spawn(crate::vendor::keeper::run(vendors, stop.clone(), crate::vendor::keeper::EVERY));
+        tokio::spawn(crate::vendor::keeper::run(
+            vendors,
+            stop.clone(),
+            crate::vendor::keeper::EVERY,
+        ));
         let accepting = state.accepting.clone();
         let store = state.shared.store.clone();
         info!(addr = %listener.local_addr()?, "deskbridge is listening");
         let stop_http = stop.clone();
-        let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
-            shutdown.await;
-            info!("shutting down: no new webhooks; finishing steps in flight");
-            accepting.store(false, Ordering::Relaxed);
-            stop_http.cancel();
-        });
+        let server =
+            axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+                shutdown.await;
+                info!("shutting down: no new webhooks; finishing steps in flight");
+                accepting.store(false, Ordering::Relaxed);
+                stop_http.cancel();
+            });
         let server = tokio::spawn(async move { server.await });
         stop.cancelled().await;
         // Open keep-alive connections must not hold the exit past the deadline.
@@ -110,11 +136,18 @@ fn reload(current: &Current, shared: &Shared) -> Result<String, String> {
         return Err("running on the built-in default: there is no file to re-read".into());
     };
     let cfg = crate::config::load(&path).map_err(|e| e.to_string())?;
-    if cfg.server.listen != old.config.server.listen || cfg.server.data_dir != old.config.server.data_dir {
+    if cfg.server.listen != old.config.server.listen
+        || cfg.server.data_dir != old.config.server.data_dir
+    {
         return Err("server.listen and server.data_dir cannot change without a restart".into());
     }
     let rt = Runtime::build(cfg, shared).map_err(|e| e.to_string())?;
-    let msg = format!("{} connections, {} vendors, {} rules", rt.config.itsm.len(), rt.config.vendor.len(), rt.config.rules.len());
+    let msg = format!(
+        "{} connections, {} vendors, {} rules",
+        rt.config.itsm.len(),
+        rt.config.vendor.len(),
+        rt.config.rules.len()
+    );
     current.replace(rt);
     info!(%msg, "configuration reloaded");
     Ok(msg)

@@ -39,14 +39,21 @@ impl AuditKey {
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let raw = B64.decode(text.trim()).map_err(|e| fail(format!("not base64: {e}")))?;
-                let seed: [u8; 32] = raw.try_into().map_err(|_| fail("not a 32-byte Ed25519 seed".into()))?;
-                Ok(AuditKey { signing: SigningKey::from_bytes(&seed) })
+                let raw = B64
+                    .decode(text.trim())
+                    .map_err(|e| fail(format!("not base64: {e}")))?;
+                let seed: [u8; 32] = raw
+                    .try_into()
+                    .map_err(|_| fail("not a 32-byte Ed25519 seed".into()))?;
+                Ok(AuditKey {
+                    signing: SigningKey::from_bytes(&seed),
+                })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(data_dir).map_err(|e| fail(e.to_string()))?;
                 let signing = SigningKey::generate(&mut rand::rngs::OsRng);
-                write_private(&path, &B64.encode(signing.to_bytes())).map_err(|e| fail(e.to_string()))?;
+                write_private(&path, &B64.encode(signing.to_bytes()))
+                    .map_err(|e| fail(e.to_string()))?;
                 Ok(AuditKey { signing })
             }
             Err(e) => Err(fail(e.to_string())),
@@ -57,7 +64,10 @@ impl AuditKey {
     pub fn load_or_create_readonly(data_dir: &Path) -> Result<AuditKey, AuditError> {
         let path = key_path(data_dir);
         if !path.exists() {
-            return Err(AuditError::Key { path: path.display().to_string(), reason: "no audit key here yet; pass --public-key".into() });
+            return Err(AuditError::Key {
+                path: path.display().to_string(),
+                reason: "no audit key here yet; pass --public-key".into(),
+            });
         }
         Self::load_or_create(data_dir)
     }
@@ -88,11 +98,21 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 
 /// Check `sig_b64` over `msg` with `public_b64`. False on any malformed input.
 pub fn verify_signature(public_b64: &str, msg: &[u8], sig_b64: &str) -> bool {
-    let Ok(pk) = B64.decode(public_b64.trim()) else { return false };
-    let Ok(pk) = <[u8; 32]>::try_from(pk.as_slice()) else { return false };
-    let Ok(vk) = VerifyingKey::from_bytes(&pk) else { return false };
-    let Ok(sig) = B64.decode(sig_b64.trim()) else { return false };
-    let Ok(sig) = Signature::from_slice(&sig) else { return false };
+    let Ok(pk) = B64.decode(public_b64.trim()) else {
+        return false;
+    };
+    let Ok(pk) = <[u8; 32]>::try_from(pk.as_slice()) else {
+        return false;
+    };
+    let Ok(vk) = VerifyingKey::from_bytes(&pk) else {
+        return false;
+    };
+    let Ok(sig) = B64.decode(sig_b64.trim()) else {
+        return false;
+    };
+    let Ok(sig) = Signature::from_slice(&sig) else {
+        return false;
+    };
     vk.verify(msg, &sig).is_ok()
 }
 
@@ -105,11 +125,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let k1 = AuditKey::load_or_create(dir.path()).unwrap();
         let k2 = AuditKey::load_or_create(dir.path()).unwrap();
-        assert_eq!(k1.public_key(), k2.public_key(), "the second start reads the same key");
+        assert_eq!(
+            k1.public_key(),
+            k2.public_key(),
+            "the second start reads the same key"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(key_path(dir.path())).unwrap().permissions().mode();
+            let mode = std::fs::metadata(key_path(dir.path()))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let sig = k1.sign(b"manifest");

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "deskbridge", version, about = "Connects IT service desks to remote-support vendors")]
+#[command(
+    name = "deskbridge",
+    version,
+    about = "Connects IT service desks to remote-support vendors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,7 +67,9 @@ const DEFAULT_CONFIG: &str = "deskbridge.toml";
 fn load_config(explicit: Option<&Path>) -> Result<Config, String> {
     match explicit {
         Some(p) => config::load(p).map_err(|e| e.to_string()),
-        None if Path::new(DEFAULT_CONFIG).exists() => config::load(Path::new(DEFAULT_CONFIG)).map_err(|e| e.to_string()),
+        None if Path::new(DEFAULT_CONFIG).exists() => {
+            config::load(Path::new(DEFAULT_CONFIG)).map_err(|e| e.to_string())
+        }
         None => Ok(Config::default()),
     }
 }
@@ -75,8 +81,19 @@ pub fn main() -> ExitCode {
         Command::Serve { config } => serve(config.as_deref()),
         Command::Demo => runtime().and_then(|rt| rt.block_on(crate::demo::run())),
         Command::Check { config } => check(config.as_deref()),
-        Command::Rules { command: RulesCommand::Test { connection, payload, config } } => rules_test(config.as_deref(), &connection, &payload),
-        Command::Verify { config, public_key, paths } => verify(config.as_deref(), public_key, &paths),
+        Command::Rules {
+            command:
+                RulesCommand::Test {
+                    connection,
+                    payload,
+                    config,
+                },
+        } => rules_test(config.as_deref(), &connection, &payload),
+        Command::Verify {
+            config,
+            public_key,
+            paths,
+        } => verify(config.as_deref(), public_key, &paths),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -88,7 +105,10 @@ pub fn main() -> ExitCode {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 fn serve(path: Option<&Path>) -> Result<(), String> {
@@ -96,11 +116,14 @@ fn serve(path: Option<&Path>) -> Result<(), String> {
     if cfg.source.is_none() {
         tracing::info!("no {DEFAULT_CONFIG}: running on the built-in default (127.0.0.1:8080, data in ./data, no connections)");
     }
-    let listener = std::net::TcpListener::bind(&cfg.server.listen).map_err(|e| format!("cannot listen on {}: {e}", cfg.server.listen))?;
+    let listener = std::net::TcpListener::bind(&cfg.server.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.server.listen))?;
     runtime()?.block_on(async move {
         let app = App::build(cfg, listener).map_err(|e| e.to_string())?;
         let reload = app.reloader();
-        app.run_until_stopped(signals(reload)).await.map_err(|e| e.to_string())
+        app.run_until_stopped(signals(reload))
+            .await
+            .map_err(|e| e.to_string())
     })
 }
 
@@ -109,7 +132,10 @@ async fn signals(reload: std::sync::Arc<dyn Fn() -> Result<String, String> + Sen
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
             let _ = tokio::signal::ctrl_c().await;
             return;
         };
@@ -133,28 +159,58 @@ async fn signals(reload: std::sync::Arc<dyn Fn() -> Result<String, String> + Sen
 
 fn check(path: Option<&Path>) -> Result<(), String> {
     let cfg = load_config(path)?;
-    crate::render::Templates::load(cfg.templates.dir.as_deref()).map_err(|e| e.to_string())?;
-    let file = cfg.source.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<built-in default>".into());
+    crate::runtime::load_templates(&cfg).map_err(|e| e.to_string())?;
+    let file = cfg
+        .source
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "<built-in default>".into());
     println!("{file}: OK");
-    println!("listen {}  data_dir {}", cfg.server.listen, cfg.server.data_dir.display());
+    println!(
+        "listen {}  data_dir {}",
+        cfg.server.listen,
+        cfg.server.data_dir.display()
+    );
     println!("connections:");
     for c in &cfg.itsm {
-        println!("  {:<20} {:<13} {}  (webhook: POST /hooks/{})", c.id, format!("{:?}", c.kind).to_lowercase(), c.base_url, c.id);
+        println!(
+            "  {:<20} {:<13} {}  (webhook: POST /hooks/{})",
+            c.id,
+            format!("{:?}", c.kind).to_lowercase(),
+            c.base_url,
+            c.id
+        );
     }
     println!("vendors:");
     for v in &cfg.vendor {
-        println!("  {:<20} {:<13} {}", v.id, format!("{:?}", v.kind).to_lowercase(), v.base_url);
+        println!(
+            "  {:<20} {:<13} {}",
+            v.id,
+            format!("{:?}", v.kind).to_lowercase(),
+            v.base_url
+        );
     }
     println!("rules (first match wins):");
     for (i, r) in cfg.rules.iter().enumerate() {
-        println!("  {}. {:?}: {} -> {}  match {}", i + 1, r.name, r.connection, r.vendor, serde_json::to_string(&r.matches).unwrap_or_default());
+        println!(
+            "  {}. {:?}: {} -> {}  match {}",
+            i + 1,
+            r.name,
+            r.connection,
+            r.vendor,
+            serde_json::to_string(&r.matches).unwrap_or_default()
+        );
     }
     match std::fs::read_to_string(crate::audit::key_path(&cfg.server.data_dir)) {
         Ok(_) => {
-            let key = crate::audit::AuditKey::load_or_create(&cfg.server.data_dir).map_err(|e| e.to_string())?;
+            let key = crate::audit::AuditKey::load_or_create(&cfg.server.data_dir)
+                .map_err(|e| e.to_string())?;
             println!("audit public key (ed25519): {}", key.public_key());
         }
-        Err(_) => println!("audit public key: not generated yet (the first `serve` creates it in {})", cfg.server.data_dir.display()),
+        Err(_) => println!(
+            "audit public key: not generated yet (the first `serve` creates it in {})",
+            cfg.server.data_dir.display()
+        ),
     }
     Ok(())
 }
@@ -166,12 +222,17 @@ fn rules_test(path: Option<&Path>, connection: &str, payload: &Path) -> Result<(
     let shared = crate::runtime::Shared {
         store: crate::store::Store::open(&dir).map_err(|e| e.to_string())?,
         metrics: Default::default(),
-        audit: std::sync::Arc::new(crate::audit::AuditKey::load_or_create(&dir).map_err(|e| e.to_string())?),
+        audit: std::sync::Arc::new(
+            crate::audit::AuditKey::load_or_create(&dir).map_err(|e| e.to_string())?,
+        ),
     };
     let rt = crate::runtime::Runtime::build(cfg, &shared).map_err(|e| e.to_string())?;
     let answer = crate::http::rules_test_answer(&rt, connection, &body).map_err(|e| e.message)?;
     let _ = std::fs::remove_dir_all(&dir);
-    println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&answer).unwrap_or_default()
+    );
     Ok(())
 }
 
@@ -182,12 +243,18 @@ fn tempfile_dir() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-fn verify(path: Option<&Path>, public_key: Option<String>, paths: &[PathBuf]) -> Result<(), String> {
+fn verify(
+    path: Option<&Path>,
+    public_key: Option<String>,
+    paths: &[PathBuf],
+) -> Result<(), String> {
     let key = match public_key {
         Some(k) => k,
         None => {
             let cfg = load_config(path)?;
-            crate::audit::AuditKey::load_or_create_readonly(&cfg.server.data_dir).map_err(|e| e.to_string())?.public_key()
+            crate::audit::AuditKey::load_or_create_readonly(&cfg.server.data_dir)
+                .map_err(|e| e.to_string())?
+                .public_key()
         }
     };
     let report = crate::artifacts::verify_paths(paths, &key);

@@ -37,7 +37,8 @@ impl Millis {
             .unwrap_or_else(|| self.0.to_string())
     }
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
-        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+        let t =
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
         Some(Millis((t.unix_timestamp_nanos() / 1_000_000) as i64))
     }
 }

@@ -312,7 +312,11 @@ impl Job {
             (JobState::Failed, Some(step)) => step,
             (s, _) => return Err(TransitionError::NotFailed(s.as_str())),
         };
-        self.record(now, None, Some(format!("retried by admin, back to {}", step.as_str())));
+        self.record(
+            now,
+            None,
+            Some(format!("retried by admin, back to {}", step.as_str())),
+        );
         self.state = step;
         self.failed_step = None;
         self.attempt = 0;

@@ -20,7 +20,14 @@ impl std::fmt::Debug for Metrics {
 fn labels(pairs: &[(&str, &str)]) -> String {
     let inner: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")))
+        .map(|(k, v)| {
+            format!(
+                "{k}=\"{}\"",
+                v.replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace('\n', "\\n")
+            )
+        })
         .collect();
     format!("{{{}}}", inner.join(","))
 }
@@ -32,17 +39,37 @@ impl Metrics {
     }
 
     pub fn webhook(&self, connection: &str, outcome: &str) {
-        self.add("deskbridge_webhooks_total", &[("connection", connection), ("outcome", outcome)], 1.0);
+        self.add(
+            "deskbridge_webhooks_total",
+            &[("connection", connection), ("outcome", outcome)],
+            1.0,
+        );
     }
 
     pub fn outbound(&self, target: &str, status: &str, took: Duration) {
-        self.add("deskbridge_outbound_calls_total", &[("target", target), ("status", status)], 1.0);
-        self.add("deskbridge_outbound_seconds_sum", &[("target", target)], took.as_secs_f64());
+        self.add(
+            "deskbridge_outbound_calls_total",
+            &[("target", target), ("status", status)],
+            1.0,
+        );
+        self.add(
+            "deskbridge_outbound_seconds_sum",
+            &[("target", target)],
+            took.as_secs_f64(),
+        );
     }
 
     pub fn step(&self, step: &str, outcome: &str, took: Duration) {
-        self.add("deskbridge_steps_total", &[("step", step), ("outcome", outcome)], 1.0);
-        self.add("deskbridge_step_seconds_sum", &[("step", step)], took.as_secs_f64());
+        self.add(
+            "deskbridge_steps_total",
+            &[("step", step), ("outcome", outcome)],
+            1.0,
+        );
+        self.add(
+            "deskbridge_step_seconds_sum",
+            &[("step", step)],
+            took.as_secs_f64(),
+        );
         self.add("deskbridge_step_seconds_count", &[("step", step)], 1.0);
         if outcome == "retry" {
             self.add("deskbridge_retries_total", &[("step", step)], 1.0);
@@ -56,7 +83,11 @@ impl Metrics {
         let mut last = "";
         for ((name, l), v) in c.iter() {
             if *name != last {
-                let kind = if name.ends_with("_total") { "counter" } else { "untyped" };
+                let kind = if name.ends_with("_total") {
+                    "counter"
+                } else {
+                    "untyped"
+                };
                 let _ = writeln!(out, "# TYPE {name} {kind}");
                 last = name;
             }
@@ -68,7 +99,10 @@ impl Metrics {
                 let _ = writeln!(out, "# TYPE {name} gauge");
                 last = name;
             }
-            let p: Vec<(&str, &str)> = pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let p: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
             let _ = writeln!(out, "{name}{} {v}", labels(&p));
         }
         out
@@ -85,9 +119,15 @@ mod tests {
         m.webhook("snow", "queued");
         m.webhook("snow", "queued");
         m.webhook("snow", "unauthorized");
-        let text = m.render(&[("deskbridge_jobs", vec![("state".into(), "done".into())], 3.0)]);
+        let text = m.render(&[(
+            "deskbridge_jobs",
+            vec![("state".into(), "done".into())],
+            3.0,
+        )]);
         assert!(text.contains("# TYPE deskbridge_webhooks_total counter"));
-        assert!(text.contains("deskbridge_webhooks_total{connection=\"snow\",outcome=\"queued\"} 2"));
+        assert!(
+            text.contains("deskbridge_webhooks_total{connection=\"snow\",outcome=\"queued\"} 2")
+        );
         assert!(text.contains("deskbridge_jobs{state=\"done\"} 3"));
     }
 }

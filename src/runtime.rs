@@ -36,7 +36,13 @@ pub enum BuildError {
     #[error("{0}")]
     Template(#[from] crate::render::RenderError),
     #[error("{file}: rule[{index}] ({name:?}).{field}: {reason}")]
-    Rule { file: String, index: usize, name: String, field: String, reason: String },
+    Rule {
+        file: String,
+        index: usize,
+        name: String,
+        field: String,
+        reason: String,
+    },
 }
 
 /// What a rule asks of a job, or the defaults when its rule has gone in a reload.
@@ -67,7 +73,10 @@ impl From<&RuleConfig> for Plan {
 
 impl Default for Plan {
     fn default() -> Self {
-        let spec = |t: &str| NoteSpec { template: t.into(), visibility: Default::default() };
+        let spec = |t: &str| NoteSpec {
+            template: t.into(),
+            visibility: Default::default(),
+        };
         Plan {
             link_note: spec("session_link"),
             instructions_note: spec("session_instructions"),
@@ -80,35 +89,66 @@ impl Default for Plan {
     }
 }
 
-impl Runtime {
-    pub fn build(config: Config, shared: &Shared) -> Result<Runtime, BuildError> {
-        let templates = Templates::load(config.templates.dir.as_deref())?;
-        let file = config.source.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<config>".into());
-        for (index, r) in config.rules.iter().enumerate() {
-            for (field, spec) in [
-                ("link_note.template", &r.link_note),
-                ("instructions_note.template", &r.instructions_note),
-                ("summary_note.template", &r.summary_note),
-                ("expiry_note.template", &r.expiry_note),
-                ("failure_note.template", &r.failure_note),
-            ] {
-                if !templates.has(&spec.template) {
-                    return Err(BuildError::Rule {
-                        file: file.clone(),
-                        index,
-                        name: r.name.clone(),
-                        field: field.into(),
-                        reason: format!("unknown template {:?}", spec.template),
-                    });
-                }
+/// Load the templates a configuration uses and check that every rule names existing ones:
+/// `serve`, `check` and a reload all refuse the same mistakes.
+pub fn load_templates(config: &Config) -> Result<Templates, BuildError> {
+    let templates = Templates::load(config.templates.dir.as_deref())?;
+    let file = config
+        .source
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "<config>".into());
+    for (index, r) in config.rules.iter().enumerate() {
+        for (field, spec) in [
+            ("link_note.template", &r.link_note),
+            ("instructions_note.template", &r.instructions_note),
+            ("summary_note.template", &r.summary_note),
+            ("expiry_note.template", &r.expiry_note),
+            ("failure_note.template", &r.failure_note),
+        ] {
+            if !templates.has(&spec.template) {
+                return Err(BuildError::Rule {
+                    file: file.clone(),
+                    index,
+                    name: r.name.clone(),
+                    field: field.into(),
+                    reason: format!("unknown template {:?}", spec.template),
+                });
             }
         }
+    }
+    Ok(templates)
+}
+
+impl Runtime {
+    pub fn build(config: Config, shared: &Shared) -> Result<Runtime, BuildError> {
+        let templates = load_templates(&config)?;
         let timeout = config.worker.request_timeout.0;
-        let ictx = itsm::BuildCtx { metrics: shared.metrics.clone(), timeout };
-        let vctx = vendor::BuildCtx { store: shared.store.clone(), metrics: shared.metrics.clone(), timeout };
-        let itsm = config.itsm.iter().map(|c| (c.id.clone(), itsm::build(c, &ictx))).collect();
-        let vendors = config.vendor.iter().map(|v| (v.id.clone(), vendor::build(v, &vctx))).collect();
-        Ok(Runtime { config, itsm, vendors, templates })
+        let ictx = itsm::BuildCtx {
+            metrics: shared.metrics.clone(),
+            timeout,
+        };
+        let vctx = vendor::BuildCtx {
+            store: shared.store.clone(),
+            metrics: shared.metrics.clone(),
+            timeout,
+        };
+        let itsm = config
+            .itsm
+            .iter()
+            .map(|c| (c.id.clone(), itsm::build(c, &ictx)))
+            .collect();
+        let vendors = config
+            .vendor
+            .iter()
+            .map(|v| (v.id.clone(), vendor::build(v, &vctx)))
+            .collect();
+        Ok(Runtime {
+            config,
+            itsm,
+            vendors,
+            templates,
+        })
     }
 
     pub fn rule(&self, name: Option<&str>) -> Option<&RuleConfig> {

@@ -28,7 +28,10 @@ pub fn label(kind: ArtifactKind) -> &'static str {
 }
 
 pub fn file_name(kind: ArtifactKind, code: &str) -> String {
-    let code: String = code.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
     match kind {
         ArtifactKind::SessionLog => format!("session-{code}-log.csv"),
         ArtifactKind::FileTransferLog => format!("session-{code}-file-transfers.csv"),
@@ -88,20 +91,48 @@ const MANIFEST_RESERVE: u64 = 16 * 1024;
 
 /// Turn what the vendor gave into files and a signed manifest. A file over the ticket system's
 /// limits is gzip-compressed; one that still cannot fit is named as not available, with why.
-pub fn build(job: &Job, session: &Session, collected: &Collected, what: &[ArtifactKind], limits: AttachmentLimits, key: &AuditKey, now: Millis) -> Built {
+pub fn build(
+    job: &Job,
+    session: &Session,
+    collected: &Collected,
+    what: &[ArtifactKind],
+    limits: AttachmentLimits,
+    key: &AuditKey,
+    now: Millis,
+) -> Built {
     let mut files = vec![];
     let mut unavailable = vec![];
-    let mut budget = limits.per_ticket.map(|t| t.saturating_sub(limits.used_on_ticket).saturating_sub(MANIFEST_RESERVE));
+    let mut budget = limits.per_ticket.map(|t| {
+        t.saturating_sub(limits.used_on_ticket)
+            .saturating_sub(MANIFEST_RESERVE)
+    });
     for kind in ArtifactKind::ALL.into_iter().filter(|k| what.contains(k)) {
         let bytes = match (kind, collected) {
-            (ArtifactKind::SessionLog, Collected { session_log: a, .. }) => a.clone().map_avail(|t| csv_bytes(&t)),
-            (ArtifactKind::FileTransferLog, Collected { file_transfers: a, .. }) => a.clone().map_avail(|t| csv_bytes(&t)),
-            (ArtifactKind::ChatTranscript, Collected { chat: a, .. }) => a.clone().map_avail(|c| chat_bytes(&c)),
+            (ArtifactKind::SessionLog, Collected { session_log: a, .. }) => {
+                a.clone().map_avail(|t| csv_bytes(&t))
+            }
+            (
+                ArtifactKind::FileTransferLog,
+                Collected {
+                    file_transfers: a, ..
+                },
+            ) => a.clone().map_avail(|t| csv_bytes(&t)),
+            (ArtifactKind::ChatTranscript, Collected { chat: a, .. }) => {
+                a.clone().map_avail(|c| chat_bytes(&c))
+            }
         };
         match bytes {
             Availability::Available(bytes) => {
                 let name = file_name(kind, &session.code);
-                match fit(ArtifactFile { content_type: content_type(&name).into(), name, bytes }, limits.per_file, budget) {
+                match fit(
+                    ArtifactFile {
+                        content_type: content_type(&name).into(),
+                        name,
+                        bytes,
+                    },
+                    limits.per_file,
+                    budget,
+                ) {
                     Ok(f) => {
                         budget = budget.map(|b| b.saturating_sub(f.bytes.len() as u64));
                         files.push(f);
@@ -115,16 +146,33 @@ pub fn build(job: &Job, session: &Session, collected: &Collected, what: &[Artifa
     let manifest = manifest_value(job, session, &files, &unavailable, now);
     let signed = sign_manifest(manifest, key);
     let name = manifest_name(&session.code);
-    files.push(ArtifactFile { content_type: content_type(&name).into(), name, bytes: signed });
+    files.push(ArtifactFile {
+        content_type: content_type(&name).into(),
+        name,
+        bytes: signed,
+    });
     let records = files
         .iter()
-        .map(|f| ArtifactRecord { name: f.name.clone(), size: f.bytes.len() as u64, sha256: sha256_hex(&f.bytes), attached: None })
+        .map(|f| ArtifactRecord {
+            name: f.name.clone(),
+            size: f.bytes.len() as u64,
+            sha256: sha256_hex(&f.bytes),
+            attached: None,
+        })
         .collect();
-    Built { files, records, unavailable }
+    Built {
+        files,
+        records,
+        unavailable,
+    }
 }
 
 /// The file as is if it fits, else gzip-compressed if that fits, else why not.
-fn fit(f: ArtifactFile, per_file: Option<u64>, budget: Option<u64>) -> Result<ArtifactFile, String> {
+fn fit(
+    f: ArtifactFile,
+    per_file: Option<u64>,
+    budget: Option<u64>,
+) -> Result<ArtifactFile, String> {
     let limit = match (per_file, budget) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -137,7 +185,11 @@ fn fit(f: ArtifactFile, per_file: Option<u64>, budget: Option<u64>) -> Result<Ar
     let gz = gzip(&f.bytes);
     if gz.len() as u64 <= limit {
         let name = format!("{}.gz", f.name);
-        return Ok(ArtifactFile { content_type: "application/gzip".into(), name, bytes: gz });
+        return Ok(ArtifactFile {
+            content_type: "application/gzip".into(),
+            name,
+            bytes: gz,
+        });
     }
     Err(format!(
         "{original} bytes ({} compressed) is over the {limit} bytes the ticket system still accepts on this ticket",
@@ -161,7 +213,13 @@ impl<T> Availability<T> {
     }
 }
 
-fn manifest_value(job: &Job, session: &Session, files: &[ArtifactFile], unavailable: &[Unavailable], now: Millis) -> serde_json::Value {
+fn manifest_value(
+    job: &Job,
+    session: &Session,
+    files: &[ArtifactFile],
+    unavailable: &[Unavailable],
+    now: Millis,
+) -> serde_json::Value {
     serde_json::json!({
         "format": MANIFEST_FORMAT,
         "job_id": job.id,
@@ -219,9 +277,16 @@ pub fn write_all(dir: &Path, files: &[ArtifactFile]) -> std::io::Result<()> {
 pub fn read_back(dir: &Path, rec: &ArtifactRecord) -> std::io::Result<ArtifactFile> {
     let bytes = std::fs::read(dir.join(&rec.name))?;
     if sha256_hex(&bytes) != rec.sha256 {
-        return Err(std::io::Error::other(format!("{} changed on disk since it was collected", rec.name)));
+        return Err(std::io::Error::other(format!(
+            "{} changed on disk since it was collected",
+            rec.name
+        )));
     }
-    Ok(ArtifactFile { content_type: content_type(&rec.name).into(), name: rec.name.clone(), bytes })
+    Ok(ArtifactFile {
+        content_type: content_type(&rec.name).into(),
+        name: rec.name.clone(),
+        bytes,
+    })
 }
 
 #[cfg(test)]
@@ -229,12 +294,19 @@ mod tests {
     use super::*;
 
     fn file(n: usize) -> ArtifactFile {
-        ArtifactFile { name: "session-1-log.csv".into(), content_type: "text/csv".into(), bytes: b"a,b,c\n".repeat(n) }
+        ArtifactFile {
+            name: "session-1-log.csv".into(),
+            content_type: "text/csv".into(),
+            bytes: b"a,b,c\n".repeat(n),
+        }
     }
 
     #[test]
     fn a_file_that_fits_is_kept_as_is_and_one_too_big_is_compressed() {
-        assert_eq!(fit(file(10), Some(1000), None).unwrap().name, "session-1-log.csv");
+        assert_eq!(
+            fit(file(10), Some(1000), None).unwrap().name,
+            "session-1-log.csv"
+        );
         let f = fit(file(1000), Some(1000), None).unwrap();
         assert_eq!(f.name, "session-1-log.csv.gz");
         assert_eq!(f.content_type, "application/gzip");
@@ -246,7 +318,11 @@ mod tests {
         use rand::{RngCore, SeedableRng};
         let mut random = vec![0u8; 5000];
         rand::rngs::StdRng::seed_from_u64(7).fill_bytes(&mut random);
-        let f = ArtifactFile { name: "x.csv".into(), content_type: "text/csv".into(), bytes: random };
+        let f = ArtifactFile {
+            name: "x.csv".into(),
+            content_type: "text/csv".into(),
+            bytes: random,
+        };
         let e = fit(f, None, Some(1000)).unwrap_err();
         assert!(e.contains("5000 bytes") && e.contains("1000 bytes"), "{e}");
     }

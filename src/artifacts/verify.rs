@@ -34,11 +34,17 @@ pub fn verify_paths(paths: &[PathBuf], public_key: &str) -> VerifyReport {
     }
     let manifests: Vec<PathBuf> = candidates
         .iter()
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with("-manifest.json")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with("-manifest.json"))
+        })
         .cloned()
         .collect();
     if manifests.is_empty() {
-        report.problems.push("no *-manifest.json among the given paths".into());
+        report
+            .problems
+            .push("no *-manifest.json among the given paths".into());
     }
     for m in manifests {
         check_manifest(&m, &candidates, public_key, &mut report);
@@ -47,15 +53,29 @@ pub fn verify_paths(paths: &[PathBuf], public_key: &str) -> VerifyReport {
     report
 }
 
-fn check_manifest(path: &Path, candidates: &[PathBuf], public_key: &str, report: &mut VerifyReport) {
+fn check_manifest(
+    path: &Path,
+    candidates: &[PathBuf],
+    public_key: &str,
+    report: &mut VerifyReport,
+) {
     let shown = path.display().to_string();
-    let doc: serde_json::Value = match std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+    let doc: serde_json::Value = match std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
         Ok(v) => v,
-        Err(e) => return report.problems.push(format!("{shown}: unreadable manifest: {e}")),
+        Err(e) => {
+            return report
+                .problems
+                .push(format!("{shown}: unreadable manifest: {e}"))
+        }
     };
     let manifest = &doc["manifest"];
     if manifest["format"] != MANIFEST_FORMAT {
-        return report.problems.push(format!("{shown}: not a {MANIFEST_FORMAT} manifest"));
+        return report
+            .problems
+            .push(format!("{shown}: not a {MANIFEST_FORMAT} manifest"));
     }
     let sig = doc["signature"]["value"].as_str().unwrap_or_default();
     if !verify_signature(public_key, &signed_bytes(manifest), sig) {
@@ -74,8 +94,12 @@ fn check_manifest(path: &Path, candidates: &[PathBuf], public_key: &str, report:
             .unwrap_or_else(|| dir.join(name));
         match std::fs::read(&file) {
             Ok(bytes) if sha256_hex(&bytes) == want => report.ok_files.push(name.to_string()),
-            Ok(_) => report.problems.push(format!("{name}: ALTERED: its SHA-256 differs from the manifest")),
-            Err(_) => report.problems.push(format!("{name}: MISSING: listed in the manifest but not found")),
+            Ok(_) => report.problems.push(format!(
+                "{name}: ALTERED: its SHA-256 differs from the manifest"
+            )),
+            Err(_) => report.problems.push(format!(
+                "{name}: MISSING: listed in the manifest but not found"
+            )),
         }
     }
 }

@@ -48,17 +48,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Load and validate configuration text; `file` is only used in error messages.
 pub fn load_str(text: &str, file: &str) -> Result<Config, ConfigError> {
-    let mut value: toml::Value = text.parse::<toml::Table>().map(toml::Value::Table).map_err(|e| {
-        let (line, col) = e
-            .span()
-            .map(|s| line_col(text, s.start))
-            .unwrap_or((0, 0));
-        ConfigError::new(
-            file,
-            format!("line {line} column {col}"),
-            e.message().to_string(),
-        )
-    })?;
+    let mut value: toml::Value = text
+        .parse::<toml::Table>()
+        .map(toml::Value::Table)
+        .map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            ConfigError::new(
+                file,
+                format!("line {line} column {col}"),
+                e.message().to_string(),
+            )
+        })?;
     resolve_indirections(&mut value, &mut String::new(), file)?;
     let cfg: Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
@@ -85,7 +85,9 @@ fn resolve_indirections(
 ) -> Result<(), ConfigError> {
     match v {
         toml::Value::String(s) => {
-            if let Some(resolved) = resolve_one(s).map_err(|r| ConfigError::new(file, path.clone(), r))? {
+            if let Some(resolved) =
+                resolve_one(s).map_err(|r| ConfigError::new(file, path.clone(), r))?
+            {
                 *s = resolved;
             }
         }

@@ -2,9 +2,7 @@
 //! vendors, URLs that parse, an auth type that fits the system. Run once at load, so a bad file
 //! is refused before it can half-start (and a bad reload leaves the running one in place).
 
-use super::{
-    load::ConfigError, Config, InboundAuth, ItsmAuth, ItsmKind, VendorAuth, VendorKind,
-};
+use super::{load::ConfigError, Config, InboundAuth, ItsmAuth, ItsmKind, VendorAuth, VendorKind};
 use std::collections::HashSet;
 
 pub(super) fn validate(cfg: &Config, file: &str) -> Result<(), ConfigError> {
@@ -13,17 +11,26 @@ pub(super) fn validate(cfg: &Config, file: &str) -> Result<(), ConfigError> {
     if cfg.server.listen.parse::<std::net::SocketAddr>().is_err() {
         return err(
             "server.listen".into(),
-            format!("{:?} is not an address like 127.0.0.1:8080", cfg.server.listen),
+            format!(
+                "{:?} is not an address like 127.0.0.1:8080",
+                cfg.server.listen
+            ),
         );
     }
     if let Some(u) = &cfg.server.public_url {
         check_url(u).or_else(|r| err("server.public_url".into(), r))?;
     }
     if cfg.server.max_body_bytes == 0 {
-        return err("server.max_body_bytes".into(), "must be greater than 0".into());
+        return err(
+            "server.max_body_bytes".into(),
+            "must be greater than 0".into(),
+        );
     }
     if cfg.worker.concurrency == 0 || cfg.worker.per_connection == 0 {
-        return err("worker".into(), "concurrency and per_connection must be at least 1".into());
+        return err(
+            "worker".into(),
+            "concurrency and per_connection must be at least 1".into(),
+        );
     }
     if cfg.worker.retry.attempts == 0 {
         return err("worker.retry.attempts".into(), "must be at least 1".into());
@@ -33,17 +40,26 @@ pub(super) fn validate(cfg: &Config, file: &str) -> Result<(), ConfigError> {
     for (i, c) in cfg.itsm.iter().enumerate() {
         let at = |f: &str| format!("itsm[{i}].{f}");
         if !valid_id(c.id.as_str()) {
-            return err(at("id"), "use letters, digits, '-' and '_' only (it is part of a URL)".into());
+            return err(
+                at("id"),
+                "use letters, digits, '-' and '_' only (it is part of a URL)".into(),
+            );
         }
         if !seen.insert(c.id.as_str().to_string()) {
-            return err(at("id"), format!("connection id {:?} is used twice", c.id.as_str()));
+            return err(
+                at("id"),
+                format!("connection id {:?} is used twice", c.id.as_str()),
+            );
         }
         check_url(&c.base_url).or_else(|r| err(at("base_url"), r))?;
         check_itsm_auth(c.kind, &c.auth).or_else(|r| err(at("auth.type"), r))?;
         check_inbound(c.kind, &c.inbound).or_else(|r| err(at("inbound.type"), r))?;
         if let Some(rl) = &c.rate_limit {
             if rl.requests == 0 || rl.per.0.is_zero() {
-                return err(at("rate_limit"), "requests and per must be greater than 0".into());
+                return err(
+                    at("rate_limit"),
+                    "requests and per must be greater than 0".into(),
+                );
             }
         }
     }
@@ -52,10 +68,16 @@ pub(super) fn validate(cfg: &Config, file: &str) -> Result<(), ConfigError> {
     for (i, v) in cfg.vendor.iter().enumerate() {
         let at = |f: &str| format!("vendor[{i}].{f}");
         if !valid_id(v.id.as_str()) {
-            return err(at("id"), "use letters, digits, '-' and '_' only (it is part of a URL)".into());
+            return err(
+                at("id"),
+                "use letters, digits, '-' and '_' only (it is part of a URL)".into(),
+            );
         }
         if !seen.insert(v.id.as_str().to_string()) {
-            return err(at("id"), format!("vendor id {:?} is used twice", v.id.as_str()));
+            return err(
+                at("id"),
+                format!("vendor id {:?} is used twice", v.id.as_str()),
+            );
         }
         check_url(&v.base_url).or_else(|r| err(at("base_url"), r))?;
         if let Some(p) = &v.portal_url {
@@ -72,10 +94,16 @@ pub(super) fn validate(cfg: &Config, file: &str) -> Result<(), ConfigError> {
                 VendorKind::Splashtop => "\"bearer\" or \"oauth2\"",
                 VendorKind::Sunlogin => "\"sunlogin\"",
             };
-            return err(at("auth.type"), format!("{:?} vendors take auth type {want}", v.kind).to_lowercase());
+            return err(
+                at("auth.type"),
+                format!("{:?} vendors take auth type {want}", v.kind).to_lowercase(),
+            );
         }
         if v.poll.every.0.is_zero() || v.poll.max_every < v.poll.every {
-            return err(at("poll"), "every must be > 0 and max_every >= every".into());
+            return err(
+                at("poll"),
+                "every must be > 0 and max_every >= every".into(),
+            );
         }
     }
 
@@ -89,20 +117,32 @@ pub(super) fn validate(cfg: &Config, file: &str) -> Result<(), ConfigError> {
             return err(at("name"), "two rules have this name".into());
         }
         if cfg.connection(r.connection.as_str()).is_none() {
-            return err(at("connection"), format!("unknown connection {:?}", r.connection.as_str()));
+            return err(
+                at("connection"),
+                format!("unknown connection {:?}", r.connection.as_str()),
+            );
         }
         if cfg.vendor(r.vendor.as_str()).is_none() {
-            return err(at("vendor"), format!("unknown vendor {:?}", r.vendor.as_str()));
+            return err(
+                at("vendor"),
+                format!("unknown vendor {:?}", r.vendor.as_str()),
+            );
         }
         if r.collect.is_empty() {
-            return err(at("collect"), "name at least one artifact to collect".into());
+            return err(
+                at("collect"),
+                "name at least one artifact to collect".into(),
+            );
         }
     }
     Ok(())
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn check_url(u: &str) -> Result<(), String> {
@@ -116,7 +156,10 @@ fn check_url(u: &str) -> Result<(), String> {
 fn check_itsm_auth(kind: ItsmKind, auth: &ItsmAuth) -> Result<(), String> {
     let ok = match kind {
         ItsmKind::Servicenow => matches!(auth, ItsmAuth::Basic { .. } | ItsmAuth::Bearer { .. }),
-        ItsmKind::Jira => matches!(auth, ItsmAuth::ApiToken { .. } | ItsmAuth::Bearer { .. } | ItsmAuth::Basic { .. }),
+        ItsmKind::Jira => matches!(
+            auth,
+            ItsmAuth::ApiToken { .. } | ItsmAuth::Bearer { .. } | ItsmAuth::Basic { .. }
+        ),
         ItsmKind::Zendesk => matches!(auth, ItsmAuth::ApiToken { .. } | ItsmAuth::Bearer { .. }),
         ItsmKind::Freshservice => matches!(auth, ItsmAuth::ApiKey { .. }),
     };
@@ -130,9 +173,18 @@ fn check_itsm_auth(kind: ItsmKind, auth: &ItsmAuth) -> Result<(), String> {
 fn check_inbound(kind: ItsmKind, inbound: &InboundAuth) -> Result<(), String> {
     let ok = match kind {
         ItsmKind::Servicenow => matches!(inbound, InboundAuth::Hmac { .. }),
-        ItsmKind::Jira => matches!(inbound, InboundAuth::SharedHeader { .. } | InboundAuth::HubSignature { .. }),
-        ItsmKind::Zendesk => matches!(inbound, InboundAuth::ZendeskSignature { .. } | InboundAuth::SharedHeader { .. }),
-        ItsmKind::Freshservice => matches!(inbound, InboundAuth::SharedHeader { .. } | InboundAuth::Basic { .. }),
+        ItsmKind::Jira => matches!(
+            inbound,
+            InboundAuth::SharedHeader { .. } | InboundAuth::HubSignature { .. }
+        ),
+        ItsmKind::Zendesk => matches!(
+            inbound,
+            InboundAuth::ZendeskSignature { .. } | InboundAuth::SharedHeader { .. }
+        ),
+        ItsmKind::Freshservice => matches!(
+            inbound,
+            InboundAuth::SharedHeader { .. } | InboundAuth::Basic { .. }
+        ),
     };
     if ok {
         Ok(())

@@ -1,7 +1,78 @@
-//! The freshservice side of the demo: not part of this build yet (issue 3).
+//! The Freshservice side of the demo: a ticket in the simulator, and the call the Workflow
+//! Automator's "Trigger Webhook" action makes for it: the shipped template with its
+//! placeholders filled in by the simulator, and the shared secret in `X-Deskbridge-Token`.
 
-use super::ItsmSide;
+use super::{DemoTicket, ItsmSide};
+use crate::sim::{FreshserviceSim, SimTicket};
+use async_trait::async_trait;
+
+const API_KEY: &str = "demo-freshservice-api-key";
+const TOKEN: &str = "demo-freshservice-hook-token";
+
+pub struct Side {
+    sim: FreshserviceSim,
+}
 
 pub async fn side() -> Option<Box<dyn ItsmSide>> {
-    None
+    Some(Box::new(Side {
+        sim: FreshserviceSim::start(API_KEY).await,
+    }))
+}
+
+#[async_trait]
+impl ItsmSide for Side {
+    fn title(&self) -> &'static str {
+        "Freshservice"
+    }
+
+    fn config(&self, conn: &str) -> String {
+        format!(
+            "\n[[itsm]]\nid = \"{conn}\"\nkind = \"freshservice\"\nbase_url = \"{}\"\nauth = {{ type = \"api_key\", key = \"{API_KEY}\" }}\ninbound = {{ type = \"shared_header\", header = \"X-Deskbridge-Token\", secret = \"{TOKEN}\" }}\n",
+            self.sim.base_url()
+        )
+    }
+
+    async fn new_ticket(&self, subject: &str) -> DemoTicket {
+        let id = self.sim.add_ticket(SimTicket {
+            subject: subject.into(),
+            ..SimTicket::default()
+        });
+        let body = self.sim.workflow_body(id).unwrap_or_default();
+        let headers = vec![
+            ("content-type".into(), "application/json".into()),
+            ("X-Deskbridge-Token".into(), TOKEN.into()),
+        ];
+        DemoTicket {
+            id: id.to_string(),
+            headers,
+            body: body.into_bytes(),
+        }
+    }
+
+    fn show(&self, t: &DemoTicket) -> String {
+        let id: u64 = t.id.parse().unwrap_or_default();
+        let mut out = String::new();
+        if let Some(v) = self.sim.ticket(id) {
+            out.push_str(&format!("#{id} {}\n", v["subject"].as_str().unwrap_or("")));
+        }
+        let notes = self.sim.notes(id);
+        out.push_str(&format!("conversations ({}):\n", notes.len()));
+        for n in notes {
+            let kind = if n.private {
+                "private note"
+            } else {
+                "public note"
+            };
+            out.push_str(&format!(
+                "  [{kind}] {}\n",
+                n.body_text.replace('\n', "\n      ")
+            ));
+        }
+        let files = self.sim.attachments(id);
+        out.push_str(&format!("attachments ({}):\n", files.len()));
+        for f in files {
+            out.push_str(&format!("  {} ({} bytes)\n", f.name, f.bytes.len()));
+        }
+        out
+    }
 }

@@ -62,7 +62,15 @@ pub async fn run() -> Result<(), String> {
         ("jira", "splashtop", jira::side().await),
         ("zendesk", "splashtop", zendesk::side().await),
         ("freshservice", "splashtop", freshservice::side().await),
-        ("servicenow-cn", "sunlogin", if sunlogin.is_some() { servicenow::side().await } else { None }),
+        (
+            "servicenow-cn",
+            "sunlogin",
+            if sunlogin.is_some() {
+                servicenow::side().await
+            } else {
+                None
+            },
+        ),
     ];
     for (conn, vendor, itsm) in candidates {
         match itsm {
@@ -81,7 +89,10 @@ pub async fn run() -> Result<(), String> {
     }
     for f in &flows {
         config.push_str(&f.itsm.config(f.conn));
-        config.push_str(&format!("\n[[rule]]\nname = \"{} to {}\"\nconnection = \"{}\"\nvendor = \"{}\"\n", f.conn, f.vendor, f.conn, f.vendor));
+        config.push_str(&format!(
+            "\n[[rule]]\nname = \"{} to {}\"\nconnection = \"{}\"\nvendor = \"{}\"\n",
+            f.conn, f.vendor, f.conn, f.vendor
+        ));
     }
     let cfg = crate::config::load_str(&config, "<demo>").map_err(|e| e.to_string())?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
@@ -95,7 +106,11 @@ pub async fn run() -> Result<(), String> {
 
     let mut failed = vec![];
     for f in &flows {
-        let vendor: &dyn VendorSide = if f.vendor == "sunlogin" { sunlogin.as_deref().unwrap_or(&*splashtop) } else { &*splashtop };
+        let vendor: &dyn VendorSide = if f.vendor == "sunlogin" {
+            sunlogin.as_deref().unwrap_or(&*splashtop)
+        } else {
+            &*splashtop
+        };
         println!("\n=== {} + {} ===", f.itsm.title(), vendor.title());
         match one_flow(f, vendor, &client, &base, &store).await {
             Ok(()) => println!("--> done"),
@@ -109,17 +124,35 @@ pub async fn run() -> Result<(), String> {
     let _ = server.await;
     let _ = std::fs::remove_dir_all(&dir);
     if failed.is_empty() {
-        println!("\nevery flow completed ({} of {})", flows.len(), flows.len());
+        println!(
+            "\nevery flow completed ({} of {})",
+            flows.len(),
+            flows.len()
+        );
         Ok(())
     } else {
-        Err(format!("flows that did not complete: {}", failed.join(", ")))
+        Err(format!(
+            "flows that did not complete: {}",
+            failed.join(", ")
+        ))
     }
 }
 
-async fn one_flow(f: &Flow, vendor: &dyn VendorSide, client: &reqwest::Client, base: &str, store: &crate::store::Store) -> Result<(), String> {
-    let ticket = f.itsm.new_ticket("Outlook crashes when opening <attachments> [code]").await;
+async fn one_flow(
+    f: &Flow,
+    vendor: &dyn VendorSide,
+    client: &reqwest::Client,
+    base: &str,
+    store: &crate::store::Store,
+) -> Result<(), String> {
+    let ticket = f
+        .itsm
+        .new_ticket("Outlook crashes when opening <attachments> [code]")
+        .await;
     println!("--- ticket before ---\n{}", f.itsm.show(&ticket));
-    let mut req = client.post(format!("{base}/hooks/{}", f.conn)).body(ticket.body.clone());
+    let mut req = client
+        .post(format!("{base}/hooks/{}", f.conn))
+        .body(ticket.body.clone());
     for (k, v) in &ticket.headers {
         req = req.header(k, v);
     }
@@ -127,23 +160,37 @@ async fn one_flow(f: &Flow, vendor: &dyn VendorSide, client: &reqwest::Client, b
     let status = resp.status();
     let answer: serde_json::Value = resp.json().await.map_err(|e| e.to_string())?;
     println!("webhook answered {status}: {answer}");
-    let id = answer["job_id"].as_str().and_then(JobId::parse).ok_or_else(|| format!("no job id in {answer}"))?;
+    let id = answer["job_id"]
+        .as_str()
+        .and_then(JobId::parse)
+        .ok_or_else(|| format!("no job id in {answer}"))?;
     let job = wait(store, &id, JobState::WaitingForEnd).await?;
-    println!("link note posted; session {}", job.session.as_ref().map(|s| s.code.as_str()).unwrap_or("?"));
+    println!(
+        "link note posted; session {}",
+        job.session.as_ref().map(|s| s.code.as_str()).unwrap_or("?")
+    );
     vendor.finish_session(&job).await?;
     wait(store, &id, JobState::Done).await?;
     println!("--- ticket after ---\n{}", f.itsm.show(&ticket));
     Ok(())
 }
 
-async fn wait(store: &crate::store::Store, id: &JobId, state: JobState) -> Result<crate::job::Job, String> {
+async fn wait(
+    store: &crate::store::Store,
+    id: &JobId,
+    state: JobState,
+) -> Result<crate::job::Job, String> {
     for _ in 0..400 {
         if let Ok(Some(job)) = store.get(id) {
             if job.state == state {
                 return Ok(job);
             }
             if job.state.is_terminal() {
-                return Err(format!("job ended {} instead: {}", job.state.as_str(), job.error.unwrap_or_default()));
+                return Err(format!(
+                    "job ended {} instead: {}",
+                    job.state.as_str(),
+                    job.error.unwrap_or_default()
+                ));
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

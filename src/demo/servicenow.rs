@@ -11,7 +11,9 @@ pub struct Side {
 }
 
 pub async fn side() -> Option<Box<dyn ItsmSide>> {
-    Some(Box::new(Side { sim: ServiceNowSim::start("deskbridge", "demo-password").await }))
+    Some(Box::new(Side {
+        sim: ServiceNowSim::start("deskbridge", "demo-password").await,
+    }))
 }
 
 #[async_trait]
@@ -29,7 +31,11 @@ impl ItsmSide for Side {
 
     async fn new_ticket(&self, subject: &str) -> DemoTicket {
         let number = format!("INC{:07}", rand::random::<u32>() % 10_000_000);
-        let sys_id = self.sim.add_incident(SimIncident { number: number.clone(), short_description: subject.into(), ..SimIncident::default() });
+        let sys_id = self.sim.add_incident(SimIncident {
+            number: number.clone(),
+            short_description: subject.into(),
+            ..SimIncident::default()
+        });
         let body = serde_json::json!({
             "event_id": uuid::Uuid::new_v4().to_string(), "table": "incident", "sys_id": sys_id, "number": number,
             "assignment_group": {"value": "", "display_value": "Service Desk"}, "priority": "3", "category": "software",
@@ -38,21 +44,40 @@ impl ItsmSide for Side {
         })
         .to_string()
         .into_bytes();
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
-        let mut headers: Vec<(String, String)> = crate::itsm::verify::sign_servicenow(SECRET, &body, now).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs() as i64;
+        let mut headers: Vec<(String, String)> =
+            crate::itsm::verify::sign_servicenow(SECRET, &body, now)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
         headers.push(("content-type".into(), "application/json".into()));
-        DemoTicket { id: sys_id, headers, body }
+        DemoTicket {
+            id: sys_id,
+            headers,
+            body,
+        }
     }
 
     fn show(&self, t: &DemoTicket) -> String {
         let mut out = String::new();
         if let Some(rec) = self.sim.incident(&t.id) {
-            out.push_str(&format!("{} {}\n", rec["number"].as_str().unwrap_or(""), rec["short_description"].as_str().unwrap_or("")));
+            out.push_str(&format!(
+                "{} {}\n",
+                rec["number"].as_str().unwrap_or(""),
+                rec["short_description"].as_str().unwrap_or("")
+            ));
         }
         let journal = self.sim.journal(&t.id);
         out.push_str(&format!("journal ({} entries):\n", journal.len()));
         for e in journal {
-            out.push_str(&format!("  [{}] {}\n", e.element, e.value.replace('\n', "\n      ")));
+            out.push_str(&format!(
+                "  [{}] {}\n",
+                e.element,
+                e.value.replace('\n', "\n      ")
+            ));
         }
         let files = self.sim.attachments(&t.id);
         out.push_str(&format!("attachments ({}):\n", files.len()));

@@ -30,7 +30,11 @@ impl VendorSide for Side {
     }
 
     async fn finish_session(&self, job: &crate::job::Job) -> Result<(), String> {
-        let code = job.session.as_ref().map(|s| s.code.clone()).ok_or("the job has no session")?;
+        let code = job
+            .session
+            .as_ref()
+            .map(|s| s.code.clone())
+            .ok_or("the job has no session")?;
         self.sim.mark_active(&code);
         if self.sim.end_session(&code, SessionEnd::sample(3, 2, 12)) {
             Ok(())

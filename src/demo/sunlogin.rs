@@ -41,14 +41,24 @@ impl VendorSide for Side {
 
     async fn finish_session(&self, job: &crate::job::Job) -> Result<(), String> {
         let session = job.session.as_ref().ok_or("the job has no session")?;
-        let seat = session.seat.clone().ok_or("the instructions name no seat")?;
-        let device = job.ticket_read.as_ref().and_then(|t| t.device.clone()).unwrap_or_else(|| "JANE-PC".into());
+        let seat = session
+            .seat
+            .clone()
+            .ok_or("the instructions name no seat")?;
+        let device = job
+            .ticket_read
+            .as_ref()
+            .and_then(|t| t.device.clone())
+            .unwrap_or_else(|| "JANE-PC".into());
         // The end user reads out the 识别码; the agent connects after the note was posted.
         tokio::time::sleep(Duration::from_millis(1100)).await;
         let log_id = self.sim.start_session(&seat, &device, "123 456 789");
         println!("agent {seat} connected to {device} (Sunlogin remote log {log_id})");
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        let files = [("outlook-diag.zip", 48_213, "download"), ("fix-profile.ps1", 2_048, "upload")];
+        let files = [
+            ("outlook-diag.zip", 48_213, "download"),
+            ("fix-profile.ps1", 2_048, "upload"),
+        ];
         if self.sim.end_session(&log_id, &files) {
             Ok(())
         } else {

@@ -25,33 +25,53 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-pub async fn list_jobs(State(st): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn list_jobs(
+    State(st): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let state = match q.state.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(JobState::parse(s).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", format!("unknown state {s:?}")).with_field("field", "state")
+            ApiError::bad_request("invalid_query", format!("unknown state {s:?}"))
+                .with_field("field", "state")
         })?),
         None => None,
     };
     let after = match q.cursor.as_deref().filter(|s| !s.is_empty()) {
-        Some(c) => Some(JobId::parse(c).ok_or_else(|| ApiError::bad_request("invalid_query", "cursor is not a job id").with_field("field", "cursor"))?),
+        Some(c) => Some(JobId::parse(c).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "cursor is not a job id")
+                .with_field("field", "cursor")
+        })?),
         None => None,
     };
-    let filter = JobFilter { state, connection: q.connection, ticket: q.ticket };
+    let filter = JobFilter {
+        state,
+        connection: q.connection,
+        ticket: q.ticket,
+    };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let (jobs, next) = st.shared.store.list(&filter, after, limit)?;
     Ok(Json(json!({"jobs": jobs, "next": next})))
 }
 
 fn parse_id(id: &str) -> Result<JobId, ApiError> {
-    JobId::parse(id).ok_or_else(|| ApiError::bad_request("invalid_id", format!("{id:?} is not a job id")).with_field("path", "id"))
+    JobId::parse(id).ok_or_else(|| {
+        ApiError::bad_request("invalid_id", format!("{id:?} is not a job id"))
+            .with_field("path", "id")
+    })
 }
 
 fn load(st: &AppState, id: &str) -> Result<Job, ApiError> {
     let id = parse_id(id)?;
-    st.shared.store.get(&id)?.ok_or_else(|| ApiError::not_found(format!("no job {id}")))
+    st.shared
+        .store
+        .get(&id)?
+        .ok_or_else(|| ApiError::not_found(format!("no job {id}")))
 }
 
-pub async fn get_job(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
+pub async fn get_job(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Job>, ApiError> {
     Ok(Json(load(&st, &id)?))
 }
 
@@ -62,36 +82,65 @@ fn conflict(msg: String) -> ApiError {
 async fn save(st: &AppState, job: &mut Job) -> Result<(), ApiError> {
     match st.shared.store.save(job).await {
         Ok(()) => Ok(()),
-        Err(SaveError::Conflict) => Err(conflict("the job changed while this request was handled; try again".into())),
+        Err(SaveError::Conflict) => Err(conflict(
+            "the job changed while this request was handled; try again".into(),
+        )),
         Err(SaveError::Store(e)) => Err(e.into()),
     }
 }
 
-pub async fn retry_job(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
+pub async fn retry_job(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Job>, ApiError> {
     let mut job = load(&st, &id)?;
-    job.resume(Millis::now()).map_err(|e| conflict(e.to_string()))?;
+    job.resume(Millis::now())
+        .map_err(|e| conflict(e.to_string()))?;
     save(&st, &mut job).await?;
     st.worker.wake();
     Ok(Json(job))
 }
 
-pub async fn cancel_job(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
+pub async fn cancel_job(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Job>, ApiError> {
     let mut job = load(&st, &id)?;
-    let close = job.session_may_be_open().then(|| job.session.clone()).flatten();
-    job.cancel(Millis::now()).map_err(|e| conflict(e.to_string()))?;
+    let close = job
+        .session_may_be_open()
+        .then(|| job.session.clone())
+        .flatten();
+    job.cancel(Millis::now())
+        .map_err(|e| conflict(e.to_string()))?;
     save(&st, &mut job).await?;
-    if let (Some(session), Some(vendor)) = (close, job.vendor.as_ref().and_then(|v| st.current.get().vendors.get(v).cloned())) {
+    if let (Some(session), Some(vendor)) = (
+        close,
+        job.vendor
+            .as_ref()
+            .and_then(|v| st.current.get().vendors.get(v).cloned()),
+    ) {
         let store = st.shared.store.clone();
         let id = job.id;
         // The answer does not wait on the vendor; the outcome lands in the job's history.
         tokio::spawn(async move {
             let (error, detail) = match vendor.close_session(&session).await {
                 Ok(()) => (None, format!("vendor session {} closed", session.code)),
-                Err(e) => (Some(e.to_string()), format!("vendor session {} could not be closed", session.code)),
+                Err(e) => (
+                    Some(e.to_string()),
+                    format!("vendor session {} could not be closed", session.code),
+                ),
             };
             for _ in 0..3 {
-                let Ok(Some(mut j)) = store.get(&id) else { return };
-                j.steps.push(crate::job::StepRecord { step: j.state, at: Millis::now(), attempt: 1, error: error.clone(), detail: Some(detail.clone()) });
+                let Ok(Some(mut j)) = store.get(&id) else {
+                    return;
+                };
+                j.steps.push(crate::job::StepRecord {
+                    step: j.state,
+                    at: Millis::now(),
+                    attempt: 1,
+                    error: error.clone(),
+                    detail: Some(detail.clone()),
+                });
                 if store.save(&mut j).await.is_ok() {
                     return;
                 }
@@ -101,25 +150,48 @@ pub async fn cancel_job(State(st): State<AppState>, Path(id): Path<String>) -> R
     Ok(Json(job))
 }
 
-pub async fn ticket_history(State(st): State<AppState>, Path((connection, ticket)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
-    let filter = JobFilter { connection: Some(connection.clone()), ticket: Some(ticket.clone()), state: None };
-    let (mut jobs, _) = st.shared.store.list(&filter, None, 1000)?;
-    if jobs.is_empty() {
-        // The path may carry the human number (INC0000046) rather than the API reference.
-        let by_number = JobFilter { connection: Some(connection.clone()), ticket: Some(ticket.clone()), state: None };
-        let mut after = None;
-        loop {
-            let (page, next) = st.shared.store.list(&JobFilter { ticket: None, ..by_number.clone() }, after, 500)?;
-            jobs.extend(page.into_iter().filter(|j| j.ticket_number.as_deref() == Some(ticket.as_str())));
-            match next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
+/// Every job matching `filter`, all pages.
+fn all_jobs(st: &AppState, filter: &JobFilter) -> Result<Vec<Job>, ApiError> {
+    let (mut jobs, mut next) = st.shared.store.list(filter, None, 500)?;
+    while let Some(after) = next {
+        let (page, n) = st.shared.store.list(filter, Some(after), 500)?;
+        jobs.extend(page);
+        next = n;
     }
-    let reference = jobs.first().map(|j| j.ticket.to_string()).unwrap_or(ticket.clone());
-    let attachments = st.shared.store.attached_on_ticket(&connection, &reference)?;
-    Ok(Json(json!({"connection": connection, "ticket": reference, "sessions": jobs, "attachments": attachments})))
+    Ok(jobs)
+}
+
+pub async fn ticket_history(
+    State(st): State<AppState>,
+    Path((connection, ticket)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let by_ref = JobFilter {
+        connection: Some(connection.clone()),
+        ticket: Some(ticket.clone()),
+        state: None,
+    };
+    let mut jobs = all_jobs(&st, &by_ref)?;
+    if jobs.is_empty() {
+        // The path may carry the human number (INC0000046) rather than the API reference; the
+        // unindexed filter matches numbers too.
+        let by_number = JobFilter {
+            connection: None,
+            ticket: Some(ticket.clone()),
+            state: None,
+        };
+        jobs = all_jobs(&st, &by_number)?
+            .into_iter()
+            .filter(|j| j.connection.as_str() == connection)
+            .collect();
+    }
+    let reference = jobs.first().map(|j| j.ticket.to_string()).unwrap_or(ticket);
+    let attachments = st
+        .shared
+        .store
+        .attached_on_ticket(&connection, &reference)?;
+    Ok(Json(
+        json!({"connection": connection, "ticket": reference, "sessions": jobs, "attachments": attachments}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,18 +201,31 @@ pub struct RulesTest {
     payload: Value,
 }
 
-pub async fn rules_test(State(st): State<AppState>, body: axum::body::Bytes) -> Result<Json<Value>, ApiError> {
-    let t: RulesTest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
+pub async fn rules_test(
+    State(st): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let t: RulesTest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
     let rt = st.current.get();
-    rules_test_answer(&rt, &t.connection, &serde_json::to_vec(&t.payload).unwrap_or_default()).map(Json)
+    rules_test_answer(
+        &rt,
+        &t.connection,
+        &serde_json::to_vec(&t.payload).unwrap_or_default(),
+    )
+    .map(Json)
 }
 
 /// Shared by the route and `deskbridge rules test`.
-pub fn rules_test_answer(rt: &crate::runtime::Runtime, connection: &str, payload: &[u8]) -> Result<Value, ApiError> {
-    let itsm = rt
-        .itsm
-        .get(&ConnectionId::new(connection))
-        .ok_or_else(|| ApiError::not_found(format!("unknown connection {connection:?}")).with_field("field", "connection"))?;
+pub fn rules_test_answer(
+    rt: &crate::runtime::Runtime,
+    connection: &str,
+    payload: &[u8],
+) -> Result<Value, ApiError> {
+    let itsm = rt.itsm.get(&ConnectionId::new(connection)).ok_or_else(|| {
+        ApiError::not_found(format!("unknown connection {connection:?}"))
+            .with_field("field", "connection")
+    })?;
     let inbound = itsm
         .parse_inbound(&Default::default(), payload)
         .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
@@ -149,7 +234,12 @@ pub fn rules_test_answer(rt: &crate::runtime::Runtime, connection: &str, payload
         Inbound::Request(r) => r,
     };
     let hint = rules::decide(&rt.config.rules, connection, &req.hint, Certainty::Hint);
-    let read = rules::decide(&rt.config.rules, connection, &req.hint, Certainty::Authoritative);
+    let read = rules::decide(
+        &rt.config.rules,
+        connection,
+        &req.hint,
+        Certainty::Authoritative,
+    );
     Ok(json!({
         "ticket_ref": req.ticket,
         "normalised": req.hint,
@@ -161,13 +251,21 @@ pub fn rules_test_answer(rt: &crate::runtime::Runtime, connection: &str, payload
 pub async fn reload(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     match (st.reload)() {
         Ok(msg) => Ok(Json(json!({"status": "reloaded", "message": msg}))),
-        Err(reason) => Err(ApiError::bad_request("invalid_config", format!("the new configuration was refused and the running one stays: {reason}"))),
+        Err(reason) => Err(ApiError::bad_request(
+            "invalid_config",
+            format!("the new configuration was refused and the running one stays: {reason}"),
+        )),
     }
 }
 
 pub async fn status(State(st): State<AppState>) -> Json<Value> {
-    let counts: serde_json::Map<String, Value> =
-        st.shared.store.count_by_state().into_iter().map(|(s, n)| (s.as_str().to_string(), n.into())).collect();
+    let counts: serde_json::Map<String, Value> = st
+        .shared
+        .store
+        .count_by_state()
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_string(), n.into()))
+        .collect();
     let rt = st.current.get();
     // Credentials that need an admin are named here, and in the log and /metrics, while /readyz
     // stays up: the service still works for everything else.
@@ -198,22 +296,35 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
     if st.shared.store.is_healthy() && st.worker.is_alive() && st.is_accepting() {
         (StatusCode::OK, "ready").into_response()
     } else {
-        ApiError::unavailable("not ready: the store is closed or the worker is not running").into_response()
+        ApiError::unavailable("not ready: the store is closed or the worker is not running")
+            .into_response()
     }
 }
 
 pub async fn metrics(State(st): State<AppState>) -> Response {
     let mut gauges = vec![];
     for (s, n) in st.shared.store.count_by_state() {
-        gauges.push(("deskbridge_jobs", vec![("state".to_string(), s.as_str().to_string())], n as f64));
+        gauges.push((
+            "deskbridge_jobs",
+            vec![("state".to_string(), s.as_str().to_string())],
+            n as f64,
+        ));
     }
-    gauges.push(("deskbridge_store_bytes", vec![], st.shared.store.size_on_disk() as f64));
+    gauges.push((
+        "deskbridge_store_bytes",
+        vec![],
+        st.shared.store.size_on_disk() as f64,
+    ));
     let now = Millis::now();
     let rt = st.current.get();
     for (id, vendor) in &rt.vendors {
         if let Some(end) = vendor.credentials().refresh_token_expires_at {
             let left = (end.0 - now.0) as f64 / 1000.0;
-            gauges.push(("deskbridge_vendor_refresh_token_expires_in_seconds", vec![("vendor".to_string(), id.to_string())], left.floor()));
+            gauges.push((
+                "deskbridge_vendor_refresh_token_expires_in_seconds",
+                vec![("vendor".to_string(), id.to_string())],
+                left.floor(),
+            ));
         }
     }
     let text = st.shared.metrics.render(&gauges);

@@ -14,7 +14,11 @@ pub enum Role {
     Auditor,
 }
 
-pub async fn require_token(State(st): State<AppState>, mut req: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_token(
+    State(st): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let rt = st.current.get();
     let presented = req
         .headers()
@@ -26,20 +30,36 @@ pub async fn require_token(State(st): State<AppState>, mut req: Request, next: N
     let server = &rt.config.server;
     let role = if presented.is_empty() {
         None
-    } else if server.admin_token.as_ref().is_some_and(|t| t.matches(presented.as_bytes())) {
+    } else if server
+        .admin_token
+        .as_ref()
+        .is_some_and(|t| t.matches(presented.as_bytes()))
+    {
         Some(Role::Admin)
-    } else if server.auditor_token.as_ref().is_some_and(|t| t.matches(presented.as_bytes())) {
+    } else if server
+        .auditor_token
+        .as_ref()
+        .is_some_and(|t| t.matches(presented.as_bytes()))
+    {
         Some(Role::Auditor)
     } else {
         None
     };
     let Some(role) = role else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid admin or auditor token is required (Authorization: Bearer <token>)")
-            .with_field("header", "authorization"));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid admin or auditor token is required (Authorization: Bearer <token>)",
+        )
+        .with_field("header", "authorization"));
     };
     // Every read is a GET; every other method changes something.
     if role == Role::Auditor && req.method() != Method::GET {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "the auditor token is read-only"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the auditor token is read-only",
+        ));
     }
     req.extensions_mut().insert(role);
     Ok(next.run(req).await)

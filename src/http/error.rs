@@ -17,7 +17,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), field: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
     pub fn with_field(mut self, kind: &'static str, name: impl Into<String>) -> Self {
         self.field = Some((kind, name.into()));
@@ -45,7 +50,8 @@ impl IntoResponse for ApiError {
         }
         let mut resp = (self.status, Json(serde_json::json!({ "error": err }))).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            resp.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("5"));
+            resp.headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("5"));
         }
         resp
     }

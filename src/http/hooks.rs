@@ -22,7 +22,12 @@ use serde_json::json;
 use tracing::instrument;
 
 #[instrument(skip_all, fields(connection = %connection, ticket, job_id))]
-pub async fn receive(State(st): State<AppState>, Path(connection): Path<String>, headers: HeaderMap, body: Body) -> Response {
+pub async fn receive(
+    State(st): State<AppState>,
+    Path(connection): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let (outcome, resp) = match handle(&st, &connection, &headers, body).await {
         Ok((outcome, resp)) => (outcome, resp),
         Err(e) => (e.code, e.into_response()),
@@ -31,27 +36,50 @@ pub async fn receive(State(st): State<AppState>, Path(connection): Path<String>,
     resp
 }
 
-async fn handle(st: &AppState, connection: &str, headers: &HeaderMap, body: Body) -> Result<(&'static str, Response), ApiError> {
+async fn handle(
+    st: &AppState,
+    connection: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(&'static str, Response), ApiError> {
     let rt = st.current.get();
-    let (Some(cfg), Some(itsm)) = (rt.config.connection(connection), rt.itsm.get(&ConnectionId::new(connection))) else {
-        return Err(ApiError::not_found(format!("unknown connection {connection:?}")).with_field("path", "connection"));
+    let (Some(cfg), Some(itsm)) = (
+        rt.config.connection(connection),
+        rt.itsm.get(&ConnectionId::new(connection)),
+    ) else {
+        return Err(
+            ApiError::not_found(format!("unknown connection {connection:?}"))
+                .with_field("path", "connection"),
+        );
     };
     if !st.is_accepting() {
-        return Err(ApiError::unavailable("deskbridge is shutting down; send again shortly"));
+        return Err(ApiError::unavailable(
+            "deskbridge is shutting down; send again shortly",
+        ));
     }
     let max = rt.config.server.max_body_bytes;
     let too_big = || {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the body is over the limit of {max} bytes (server.max_body_bytes)"))
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is over the limit of {max} bytes (server.max_body_bytes)"),
+        )
     };
-    let declared = headers.get("content-length").and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > max) {
         return Err(too_big());
     }
-    let bytes = axum::body::to_bytes(body, max).await.map_err(|_| too_big())?;
-    let verified = verify(&cfg.inbound, headers, &bytes, std::time::SystemTime::now()).map_err(|e| {
-        let header = e.header().to_string();
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()).with_field("header", header)
-    })?;
+    let bytes = axum::body::to_bytes(body, max)
+        .await
+        .map_err(|_| too_big())?;
+    let verified =
+        verify(&cfg.inbound, headers, &bytes, std::time::SystemTime::now()).map_err(|e| {
+            let header = e.header().to_string();
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
+                .with_field("header", header)
+        })?;
     let inbound = itsm.parse_inbound(headers, verified.bytes()).map_err(|e| {
         let err = ApiError::bad_request("invalid_body", e.to_string());
         match e.field() {
@@ -98,5 +126,9 @@ async fn handle(st: &AppState, connection: &str, headers: &HeaderMap, body: Body
 }
 
 fn ignored(reason: String) -> Response {
-    (StatusCode::OK, Json(json!({"status": "ignored", "reason": reason}))).into_response()
+    (
+        StatusCode::OK,
+        Json(json!({"status": "ignored", "reason": reason})),
+    )
+        .into_response()
 }

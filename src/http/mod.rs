@@ -42,7 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/rules/test", post(api::rules_test))
         .route("/reload", post(api::reload))
         .route("/status", get(api::status))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
     Router::new()
         .route("/hooks/{connection}", post(hooks::receive))
         .route("/healthz", get(|| async { "ok" }))

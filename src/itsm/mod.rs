@@ -107,7 +107,11 @@ pub trait Itsm: Send + Sync + std::fmt::Debug {
     /// The markup notes are written in, for escaping.
     fn markup(&self) -> Markup;
     /// Turn an already verified body into a request, or a reason to ignore it.
-    fn parse_inbound(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<Inbound, InboundError>;
+    fn parse_inbound(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Inbound, InboundError>;
     /// The ticket as the system has it now.
     async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket>;
     /// Whether a note containing `marker` is already on the ticket.
@@ -116,7 +120,11 @@ pub trait Itsm: Send + Sync + std::fmt::Debug {
     /// Files attached to the ticket, all pages.
     async fn list_attachments(&self, ticket: &TicketRef) -> Result<Vec<RemoteAttachment>>;
     /// Attach files, in the system's own flow. Returns what was attached, in order.
-    async fn attach(&self, ticket: &TicketRef, files: &[ArtifactFile]) -> Result<Vec<RemoteAttachment>>;
+    async fn attach(
+        &self,
+        ticket: &TicketRef,
+        files: &[ArtifactFile],
+    ) -> Result<Vec<RemoteAttachment>>;
     /// The size limits that apply to attaching to this ticket.
     async fn attachment_limits(&self, _ticket: &TicketRef) -> Result<AttachmentLimits> {
         Ok(AttachmentLimits::default())
@@ -162,10 +170,16 @@ pub(crate) mod unsupported {
 
     impl Unsupported {
         pub fn new(cfg: &ItsmConfig, kind: ItsmKind) -> Self {
-            Unsupported { id: cfg.id.clone(), kind }
+            Unsupported {
+                id: cfg.id.clone(),
+                kind,
+            }
         }
         fn err(&self) -> ItsmError {
-            ItsmError::Contract(format!("ticket system {:?} is not supported by this build", self.kind))
+            ItsmError::Contract(format!(
+                "ticket system {:?} is not supported by this build",
+                self.kind
+            ))
         }
     }
 
@@ -183,7 +197,10 @@ pub(crate) mod unsupported {
         fn parse_inbound(&self, _: &http::HeaderMap, _: &[u8]) -> Result<Inbound, InboundError> {
             Err(InboundError::Invalid {
                 field: "connection".into(),
-                reason: format!("ticket system {:?} is not supported by this build", self.kind),
+                reason: format!(
+                    "ticket system {:?} is not supported by this build",
+                    self.kind
+                ),
             })
         }
         async fn read_ticket(&self, _: &TicketRef) -> Result<Ticket> {

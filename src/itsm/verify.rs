@@ -61,14 +61,17 @@ fn header<'h>(h: &'h HeaderMap, name: &str) -> Result<&'h str, VerifyError> {
     let v = h
         .get(name)
         .ok_or_else(|| VerifyError::MissingHeader(name.to_string()))?;
-    v.to_str().map(str::trim).map_err(|_| VerifyError::Malformed {
-        header: name.into(),
-        reason: "not ASCII".into(),
-    })
+    v.to_str()
+        .map(str::trim)
+        .map_err(|_| VerifyError::Malformed {
+            header: name.into(),
+            reason: "not ASCII".into(),
+        })
 }
 
 fn hmac(secret: &str, parts: &[&[u8]]) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     for p in parts {
         mac.update(p);
     }
@@ -122,11 +125,12 @@ pub fn verify<'a>(
         InboundAuth::ZendeskSignature { secret } => {
             let ts = header(headers, ZENDESK_TIMESTAMP)?;
             let sig = b64(ZENDESK_SIGNATURE, header(headers, ZENDESK_SIGNATURE)?)?;
-            let sent = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| VerifyError::Malformed {
-                    header: ZENDESK_TIMESTAMP.into(),
-                    reason: "not an ISO 8601 time".into(),
-                })?;
+            let sent =
+                time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| VerifyError::Malformed {
+                        header: ZENDESK_TIMESTAMP.into(),
+                        reason: "not an ISO 8601 time".into(),
+                    })?;
             check_window(ZENDESK_TIMESTAMP, sent.unix_timestamp(), now)?;
             hmac(secret.expose(), &[ts.as_bytes(), body])
                 .verify_slice(&sig)
@@ -134,10 +138,12 @@ pub fn verify<'a>(
         }
         InboundAuth::HubSignature { secret } => {
             let v = header(headers, HUB_SIGNATURE)?;
-            let hex_sig = v.strip_prefix("sha256=").ok_or_else(|| VerifyError::Malformed {
-                header: HUB_SIGNATURE.into(),
-                reason: "expected sha256=<hex>".into(),
-            })?;
+            let hex_sig = v
+                .strip_prefix("sha256=")
+                .ok_or_else(|| VerifyError::Malformed {
+                    header: HUB_SIGNATURE.into(),
+                    reason: "expected sha256=<hex>".into(),
+                })?;
             let sig = hex::decode(hex_sig).map_err(|_| VerifyError::Malformed {
                 header: HUB_SIGNATURE.into(),
                 reason: "not hex".into(),
@@ -146,7 +152,10 @@ pub fn verify<'a>(
                 .verify_slice(&sig)
                 .map_err(|_| VerifyError::BadSignature(HUB_SIGNATURE.into()))?;
         }
-        InboundAuth::SharedHeader { header: name, secret } => {
+        InboundAuth::SharedHeader {
+            header: name,
+            secret,
+        } => {
             let name = name.to_ascii_lowercase();
             let v = header(headers, &name)?;
             if !secret.matches(v.as_bytes()) {
@@ -155,10 +164,12 @@ pub fn verify<'a>(
         }
         InboundAuth::Basic { username, password } => {
             let v = header(headers, "authorization")?;
-            let enc = v.strip_prefix("Basic ").ok_or_else(|| VerifyError::Malformed {
-                header: "authorization".into(),
-                reason: "expected Basic credentials".into(),
-            })?;
+            let enc = v
+                .strip_prefix("Basic ")
+                .ok_or_else(|| VerifyError::Malformed {
+                    header: "authorization".into(),
+                    reason: "expected Basic credentials".into(),
+                })?;
             let raw = b64("authorization", enc)?;
             let expected = format!("{username}:{}", password.expose());
             use subtle::ConstantTimeEq;
@@ -174,10 +185,15 @@ pub fn verify<'a>(
 /// simulators, the demo and the benchmark to play the UI Action's part.
 pub fn sign_servicenow(secret: &str, body: &[u8], unix_secs: i64) -> [(&'static str, String); 2] {
     let ts = unix_secs.to_string();
-    let sig = hmac(secret, &[ts.as_bytes(), b".", body]).finalize().into_bytes();
+    let sig = hmac(secret, &[ts.as_bytes(), b".", body])
+        .finalize()
+        .into_bytes();
     [
         (SNOW_TIMESTAMP, ts),
-        (SNOW_SIGNATURE, base64::engine::general_purpose::STANDARD.encode(sig)),
+        (
+            SNOW_SIGNATURE,
+            base64::engine::general_purpose::STANDARD.encode(sig),
+        ),
     ]
 }
 

@@ -31,7 +31,15 @@ fn the_happy_path_visits_every_step_in_order() {
     use JobState::*;
     assert_eq!(
         seen,
-        vec![Queued, SessionCreated, LinkPosted, WaitingForEnd, Collecting, Attaching, Done]
+        vec![
+            Queued,
+            SessionCreated,
+            LinkPosted,
+            WaitingForEnd,
+            Collecting,
+            Attaching,
+            Done
+        ]
     );
     assert!(j.state.is_terminal());
     // the first line is the webhook, then one line per step left
@@ -73,14 +81,24 @@ fn a_failed_job_remembers_its_step_and_an_admin_retry_returns_to_it() {
 #[test]
 fn only_a_failed_job_can_be_retried() {
     let mut j = job();
-    assert_eq!(j.resume(Millis(2)), Err(TransitionError::NotFailed("queued")));
+    assert_eq!(
+        j.resume(Millis(2)),
+        Err(TransitionError::NotFailed("queued"))
+    );
     j.finish(JobState::Skipped, Millis(3), "no rule");
-    assert_eq!(j.resume(Millis(4)), Err(TransitionError::NotFailed("skipped")));
+    assert_eq!(
+        j.resume(Millis(4)),
+        Err(TransitionError::NotFailed("skipped"))
+    );
 }
 
 #[test]
 fn cancel_works_from_any_live_or_failed_state_but_not_twice() {
-    for st in [JobState::Queued, JobState::WaitingForEnd, JobState::Attaching] {
+    for st in [
+        JobState::Queued,
+        JobState::WaitingForEnd,
+        JobState::Attaching,
+    ] {
         let mut j = job();
         j.state = st;
         assert!(j.cancel(Millis(5)).is_ok());

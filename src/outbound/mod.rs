@@ -59,7 +59,12 @@ impl UpstreamError {
 
 /// Classify a non-success answer. `message` is the upstream's own words, already extracted
 /// from its envelope; `what` names the upstream for the admin ("ServiceNow acme").
-pub fn classify(what: &str, status: StatusCode, headers: &reqwest::header::HeaderMap, message: &str) -> UpstreamError {
+pub fn classify(
+    what: &str,
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    message: &str,
+) -> UpstreamError {
     let code = status.as_u16();
     let retry = match code {
         429 | 500..=599 | 408 => Retry::Transient {
@@ -97,12 +102,21 @@ pub struct Upstream {
 
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upstream").field("name", &self.name).field("base", &self.base).finish()
+        f.debug_struct("Upstream")
+            .field("name", &self.name)
+            .field("base", &self.base)
+            .finish()
     }
 }
 
 impl Upstream {
-    pub fn new(name: String, base_url: &str, rate_limit: Option<RateLimit>, timeout: Duration, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        name: String,
+        base_url: &str,
+        rate_limit: Option<RateLimit>,
+        timeout: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -138,15 +152,24 @@ impl Upstream {
         let elapsed = started.elapsed();
         match res {
             Ok(r) => {
-                self.metrics.outbound(&self.name, &r.status().as_u16().to_string(), elapsed);
+                self.metrics
+                    .outbound(&self.name, &r.status().as_u16().to_string(), elapsed);
                 Ok(r)
             }
             Err(e) => {
                 let kind = if e.is_timeout() { "timeout" } else { "error" };
                 self.metrics.outbound(&self.name, kind, elapsed);
                 // reqwest's Display includes the URL, never headers: no credential leaks here.
-                let what = if e.is_timeout() { "did not answer in time" } else { "could not be reached" };
-                Err(UpstreamError::transient(format!("{} {what}: {}", self.name, without_url(&e))))
+                let what = if e.is_timeout() {
+                    "did not answer in time"
+                } else {
+                    "could not be reached"
+                };
+                Err(UpstreamError::transient(format!(
+                    "{} {what}: {}",
+                    self.name,
+                    without_url(&e)
+                )))
             }
         }
     }
@@ -185,7 +208,9 @@ pub async fn read_json(
             return Ok(serde_json::Value::Null);
         }
         return serde_json::from_str(&text).map_err(|e| {
-            UpstreamError::permanent(format!("{what} answered {status} with a body that is not JSON ({e})"))
+            UpstreamError::permanent(format!(
+                "{what} answered {status} with a body that is not JSON ({e})"
+            ))
         });
     }
     let message = match serde_json::from_str::<serde_json::Value>(&text) {

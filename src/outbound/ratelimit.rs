@@ -2,8 +2,8 @@
 //! their turn rather than fail, because a rate limit we set ourselves is a pace, not an error.
 
 use std::time::Duration;
-use tokio::time::Instant;
 use tokio::sync::Mutex;
+use tokio::time::Instant;
 
 pub struct RateLimiter {
     capacity: f64,
@@ -52,11 +52,17 @@ mod tests {
         for _ in 0..3 {
             l.acquire().await;
         }
-        assert!(start.elapsed() < Duration::from_millis(10), "the burst is immediate");
+        assert!(
+            start.elapsed() < Duration::from_millis(10),
+            "the burst is immediate"
+        );
         l.acquire().await;
         l.acquire().await;
         let waited = start.elapsed();
-        assert!(waited >= Duration::from_millis(1900), "two more tokens take ~2 s, took {waited:?}");
+        assert!(
+            waited >= Duration::from_millis(1900),
+            "two more tokens take ~2 s, took {waited:?}"
+        );
         assert!(waited < Duration::from_millis(2100), "{waited:?}");
     }
 }

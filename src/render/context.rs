@@ -68,7 +68,8 @@ impl NoteContext {
             session: NoteSession {
                 code: "123456789".into(),
                 end_user_link: "https://my.splashtop.com/service_desk/psa/123456789".into(),
-                technician_link: "st-business://com.splashtop.business/?sos=123456789&category=40".into(),
+                technician_link: "st-business://com.splashtop.business/?sos=123456789&category=40"
+                    .into(),
                 seat: "beth@acme.example".into(),
             },
             vendor_id: "splashtop-us".into(),

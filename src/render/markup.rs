@@ -82,14 +82,30 @@ mod tests {
     #[test]
     fn hostile_ticket_text_comes_out_inert_in_every_markup() {
         let cases: &[(Markup, &str, &str)] = &[
-            (Markup::ServiceNow, "[code]<script>x</script>[/code]", "[\u{200B}code]<script>x</script>[\u{200B}/code]"),
+            (
+                Markup::ServiceNow,
+                "[code]<script>x</script>[/code]",
+                "[\u{200B}code]<script>x</script>[\u{200B}/code]",
+            ),
             (Markup::ServiceNow, "[CODE]", "[\u{200B}CODE]"),
             (Markup::ServiceNow, "plain [text]", "plain [text]"),
-            (Markup::Html, "<script>alert('x')</script>", "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+            (
+                Markup::Html,
+                "<script>alert('x')</script>",
+                "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;",
+            ),
             (Markup::Html, "a & \"b\"", "a &amp; &quot;b&quot;"),
-            (Markup::JiraWiki, "[link|javascript:alert(1)]", "\\[link\\|javascript:alert(1)\\]"),
+            (
+                Markup::JiraWiki,
+                "[link|javascript:alert(1)]",
+                "\\[link\\|javascript:alert(1)\\]",
+            ),
             (Markup::JiraWiki, "{code}x{code}", "\\{code\\}x\\{code\\}"),
-            (Markup::Markdown, "[x](javascript:alert(1))", "\\[x\\]\\(javascript:alert\\(1\\)\\)"),
+            (
+                Markup::Markdown,
+                "[x](javascript:alert(1))",
+                "\\[x\\]\\(javascript:alert\\(1\\)\\)",
+            ),
             (Markup::Markdown, "<script>", "\\<script\\>"),
             (Markup::Plain, "<b>", "<b>"),
         ];

@@ -10,7 +10,7 @@
 mod context;
 mod markup;
 
-pub use context::{NoteContext, NoteTicket, NoteSession, NoteArtifact, NoteUnavailable};
+pub use context::{NoteArtifact, NoteContext, NoteSession, NoteTicket, NoteUnavailable};
 pub use markup::{escape, escape_html, Markup};
 
 use minijinja::{Environment, UndefinedBehavior, Value};
@@ -18,11 +18,26 @@ use std::path::Path;
 
 /// The templates deskbridge ships, by name.
 pub const BUILTIN: [(&str, &str); 5] = [
-    ("session_link", include_str!("../../templates/session_link.j2")),
-    ("session_instructions", include_str!("../../templates/session_instructions.j2")),
-    ("session_summary", include_str!("../../templates/session_summary.j2")),
-    ("session_expired", include_str!("../../templates/session_expired.j2")),
-    ("session_failed", include_str!("../../templates/session_failed.j2")),
+    (
+        "session_link",
+        include_str!("../../templates/session_link.j2"),
+    ),
+    (
+        "session_instructions",
+        include_str!("../../templates/session_instructions.j2"),
+    ),
+    (
+        "session_summary",
+        include_str!("../../templates/session_summary.j2"),
+    ),
+    (
+        "session_expired",
+        include_str!("../../templates/session_expired.j2"),
+    ),
+    (
+        "session_failed",
+        include_str!("../../templates/session_failed.j2"),
+    ),
 ];
 
 pub const ALL_MARKUPS: [Markup; 5] = [
@@ -73,11 +88,14 @@ impl Templates {
                 .and_then(|m| m.as_str().and_then(markup_from_str))
                 .unwrap_or(Markup::Plain);
             let text = value.to_string();
-            out.write_str(&escape(markup, &text))
-                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+            out.write_str(&escape(markup, &text)).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+            })
         });
-        let mut sources: Vec<(String, String)> =
-            BUILTIN.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
+        let mut sources: Vec<(String, String)> = BUILTIN
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect();
         if let Some(dir) = dir {
             let entries = std::fs::read_dir(dir).map_err(|e| err(&dir.display().to_string(), e))?;
             for entry in entries.flatten() {
@@ -85,14 +103,20 @@ impl Templates {
                 if path.extension().and_then(|e| e.to_str()) != Some("j2") {
                     continue;
                 }
-                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-                let text = std::fs::read_to_string(&path).map_err(|e| err(&path.display().to_string(), e))?;
+                let name = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| err(&path.display().to_string(), e))?;
                 sources.retain(|(n, _)| *n != name);
                 sources.push((name, text));
             }
         }
         for (name, text) in sources {
-            env.add_template_owned(name.clone(), text).map_err(|e| err(&name, e))?;
+            env.add_template_owned(name.clone(), text)
+                .map_err(|e| err(&name, e))?;
         }
         let t = Templates { env };
         let names: Vec<String> = t.env.templates().map(|(n, _)| n.to_string()).collect();
@@ -115,7 +139,12 @@ impl Templates {
         Ok(())
     }
 
-    pub fn render(&self, name: &str, markup: Markup, ctx: &NoteContext) -> Result<String, RenderError> {
+    pub fn render(
+        &self,
+        name: &str,
+        markup: Markup,
+        ctx: &NoteContext,
+    ) -> Result<String, RenderError> {
         let tmpl = self
             .env
             .get_template(name)

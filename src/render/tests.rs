@@ -22,7 +22,10 @@ fn every_builtin_template_renders_for_every_markup_as_the_golden_files_say() {
             let want = std::fs::read_to_string(&file)
                 .unwrap_or_else(|_| panic!("missing golden file {}", file.display()));
             if got != want {
-                failures.push(format!("{}:\n--- want\n{want}\n--- got\n{got}", file.display()));
+                failures.push(format!(
+                    "{}:\n--- want\n{want}\n--- got\n{got}",
+                    file.display()
+                ));
             }
         }
     }
@@ -32,10 +35,17 @@ fn every_builtin_template_renders_for_every_markup_as_the_golden_files_say() {
 #[test]
 fn ticket_text_is_escaped_but_vendor_links_are_kept_exactly() {
     let t = Templates::load(None).unwrap();
-    let html = t.render("session_link", Markup::Html, &NoteContext::sample()).unwrap();
+    let html = t
+        .render("session_link", Markup::Html, &NoteContext::sample())
+        .unwrap();
     assert!(html.contains("Outlook crashes &lt;b&gt;[code]"), "{html}");
-    assert!(html.contains("st-business://com.splashtop.business/?sos=123456789&category=40"), "{html}");
-    let snow = t.render("session_link", Markup::ServiceNow, &NoteContext::sample()).unwrap();
+    assert!(
+        html.contains("st-business://com.splashtop.business/?sos=123456789&category=40"),
+        "{html}"
+    );
+    let snow = t
+        .render("session_link", Markup::ServiceNow, &NoteContext::sample())
+        .unwrap();
     assert!(snow.contains("<b>[\u{200B}code]"), "{snow}");
     assert!(snow.contains("https://my.splashtop.com/service_desk/psa/123456789"));
 }
@@ -43,7 +53,11 @@ fn ticket_text_is_escaped_but_vendor_links_are_kept_exactly() {
 #[test]
 fn a_template_with_an_unknown_variable_is_refused_at_load() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("session_link.j2"), "Hello {{ ticket.nubmer }}").unwrap();
+    std::fs::write(
+        dir.path().join("session_link.j2"),
+        "Hello {{ ticket.nubmer }}",
+    )
+    .unwrap();
     let e = Templates::load(Some(dir.path())).unwrap_err();
     assert_eq!(e.name, "session_link");
     assert!(e.reason.contains("undefined"), "{e}");
@@ -52,9 +66,18 @@ fn a_template_with_an_unknown_variable_is_refused_at_load() {
 #[test]
 fn an_override_directory_replaces_a_builtin_template() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("session_link.j2"), "Join: {{ session.end_user_link }}").unwrap();
+    std::fs::write(
+        dir.path().join("session_link.j2"),
+        "Join: {{ session.end_user_link }}",
+    )
+    .unwrap();
     let t = Templates::load(Some(dir.path())).unwrap();
-    let out = t.render("session_link", Markup::Plain, &NoteContext::sample()).unwrap();
-    assert_eq!(out, "Join: https://my.splashtop.com/service_desk/psa/123456789");
+    let out = t
+        .render("session_link", Markup::Plain, &NoteContext::sample())
+        .unwrap();
+    assert_eq!(
+        out,
+        "Join: https://my.splashtop.com/service_desk/psa/123456789"
+    );
     assert!(t.has("session_summary"));
 }

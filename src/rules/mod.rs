@@ -42,7 +42,11 @@ impl Decision {
         if self.trace.is_empty() {
             return "no rule is configured for this connection".into();
         }
-        let parts: Vec<String> = self.trace.iter().map(|t| format!("rule {:?}: {}", t.rule, t.reason)).collect();
+        let parts: Vec<String> = self
+            .trace
+            .iter()
+            .map(|t| format!("rule {:?}: {}", t.rule, t.reason))
+            .collect();
         format!("no rule matches ({})", parts.join("; "))
     }
 }
@@ -54,21 +58,38 @@ pub enum Certainty {
     Authoritative,
 }
 
-pub fn decide(rules: &[RuleConfig], connection: &str, ticket: &Ticket, certainty: Certainty) -> Decision {
+pub fn decide(
+    rules: &[RuleConfig],
+    connection: &str,
+    ticket: &Ticket,
+    certainty: Certainty,
+) -> Decision {
     let mut trace = vec![];
     let mut chosen = None;
-    for (i, r) in rules.iter().enumerate().filter(|(_, r)| r.connection.as_str() == connection) {
+    for (i, r) in rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.connection.as_str() == connection)
+    {
         let (outcome, reason) = evaluate(&r.matches, ticket, certainty);
         let takes = match certainty {
             Certainty::Hint => outcome != Outcome::NotMatched,
             Certainty::Authoritative => outcome == Outcome::Matched,
         };
-        trace.push(RuleTrace { rule: r.name.clone(), outcome, reason });
+        trace.push(RuleTrace {
+            rule: r.name.clone(),
+            outcome,
+            reason,
+        });
         if takes && chosen.is_none() {
             chosen = Some(i);
         }
     }
-    Decision { rule: chosen.map(|i| rules[i].name.clone()), chosen, trace }
+    Decision {
+        rule: chosen.map(|i| rules[i].name.clone()),
+        chosen,
+        trace,
+    }
 }
 
 fn eq(a: &str, b: &str) -> bool {
@@ -76,7 +97,13 @@ fn eq(a: &str, b: &str) -> bool {
 }
 
 fn list(v: &[String]) -> String {
-    format!("[{}]", v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        v.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// One condition: Some(Ok(())) holds, Some(Err(why)) fails, None cannot be decided.
@@ -86,7 +113,10 @@ fn one_of(name: &str, want: &[String], have: Option<&str>, certainty: Certainty)
     match have {
         _ if want.is_empty() => Some(Ok(())),
         None if certainty == Certainty::Hint => None,
-        None => Some(Err(format!("{name} is not set on the ticket, rule wants one of {}", list(want)))),
+        None => Some(Err(format!(
+            "{name} is not set on the ticket, rule wants one of {}",
+            list(want)
+        ))),
         Some(h) if want.iter().any(|w| eq(w, h)) => Some(Ok(())),
         Some(h) => Some(Err(format!("{name} {h:?} is not one of {}", list(want)))),
     }
@@ -94,40 +124,88 @@ fn one_of(name: &str, want: &[String], have: Option<&str>, certainty: Certainty)
 
 fn conditions(m: &MatchConfig, t: &Ticket, c: Certainty) -> Vec<(&'static str, Check)> {
     let tags = t.tags.as_deref();
-    let domain = t.requester_email().and_then(|e| e.rsplit_once('@')).map(|(_, d)| d);
+    let domain = t
+        .requester_email()
+        .and_then(|e| e.rsplit_once('@'))
+        .map(|(_, d)| d);
     vec![
         ("queue", one_of("queue", &m.queue, t.queue.as_deref(), c)),
-        ("priority", one_of("priority", &m.priority, t.priority.as_deref(), c)),
-        ("tags_any", match tags {
-            _ if m.tags_any.is_empty() => Some(Ok(())),
-            None if c == Certainty::Hint => None,
-            _ => {
-                let have = tags.unwrap_or_default();
-                if m.tags_any.iter().any(|w| have.iter().any(|h| eq(w, h))) {
-                    Some(Ok(()))
-                } else {
-                    Some(Err(format!("tags {} have none of {}", list(have), list(&m.tags_any))))
+        (
+            "priority",
+            one_of("priority", &m.priority, t.priority.as_deref(), c),
+        ),
+        (
+            "tags_any",
+            match tags {
+                _ if m.tags_any.is_empty() => Some(Ok(())),
+                None if c == Certainty::Hint => None,
+                _ => {
+                    let have = tags.unwrap_or_default();
+                    if m.tags_any.iter().any(|w| have.iter().any(|h| eq(w, h))) {
+                        Some(Ok(()))
+                    } else {
+                        Some(Err(format!(
+                            "tags {} have none of {}",
+                            list(have),
+                            list(&m.tags_any)
+                        )))
+                    }
                 }
-            }
-        }),
-        ("tags_all", match tags {
-            _ if m.tags_all.is_empty() => Some(Ok(())),
-            None if c == Certainty::Hint => None,
-            _ => {
-                let have = tags.unwrap_or_default();
-                match m.tags_all.iter().find(|w| !have.iter().any(|h| eq(w, h))) {
-                    None => Some(Ok(())),
-                    Some(missing) => Some(Err(format!("tags {} lack {missing:?} (tags_all {})", list(have), list(&m.tags_all)))),
+            },
+        ),
+        (
+            "tags_all",
+            match tags {
+                _ if m.tags_all.is_empty() => Some(Ok(())),
+                None if c == Certainty::Hint => None,
+                _ => {
+                    let have = tags.unwrap_or_default();
+                    match m.tags_all.iter().find(|w| !have.iter().any(|h| eq(w, h))) {
+                        None => Some(Ok(())),
+                        Some(missing) => Some(Err(format!(
+                            "tags {} lack {missing:?} (tags_all {})",
+                            list(have),
+                            list(&m.tags_all)
+                        ))),
+                    }
                 }
-            }
-        }),
-        ("category", one_of("category", &m.category, t.category.as_deref(), c)),
-        ("requester_domain", one_of("requester e-mail domain", &m.requester_domain, domain, c)),
-        ("project", one_of("project", &m.project, t.project.as_deref(), c)),
+            },
+        ),
+        (
+            "category",
+            one_of("category", &m.category, t.category.as_deref(), c),
+        ),
+        (
+            "requester_domain",
+            one_of("requester e-mail domain", &m.requester_domain, domain, c),
+        ),
+        (
+            "project",
+            one_of("project", &m.project, t.project.as_deref(), c),
+        ),
         ("brand", one_of("brand", &m.brand, t.brand.as_deref(), c)),
-        ("workspace", one_of("workspace", &m.workspace, t.workspace.as_deref(), c)),
-        ("service_desk", one_of("service desk", &m.service_desk, t.service_desk.as_deref(), c)),
-        ("request_type", one_of("request type", &m.request_type, t.request_type.as_deref(), c)),
+        (
+            "workspace",
+            one_of("workspace", &m.workspace, t.workspace.as_deref(), c),
+        ),
+        (
+            "service_desk",
+            one_of(
+                "service desk",
+                &m.service_desk,
+                t.service_desk.as_deref(),
+                c,
+            ),
+        ),
+        (
+            "request_type",
+            one_of(
+                "request type",
+                &m.request_type,
+                t.request_type.as_deref(),
+                c,
+            ),
+        ),
     ]
 }
 
@@ -142,11 +220,20 @@ fn evaluate(m: &MatchConfig, t: &Ticket, c: Certainty) -> (Outcome, String) {
         }
     }
     if !undecided.is_empty() {
-        return (Outcome::Undecided, format!("the payload does not say {}: decided when the ticket is read", undecided.join(", ")));
+        return (
+            Outcome::Undecided,
+            format!(
+                "the payload does not say {}: decided when the ticket is read",
+                undecided.join(", ")
+            ),
+        );
     }
     let set: Vec<&str> = decided.into_iter().filter(|n| is_set(m, n)).collect();
     if set.is_empty() {
-        (Outcome::Matched, "the rule has no conditions: it matches every ticket".into())
+        (
+            Outcome::Matched,
+            "the rule has no conditions: it matches every ticket".into(),
+        )
     } else {
         (Outcome::Matched, format!("{} all hold", set.join(", ")))
     }

@@ -29,7 +29,10 @@ fn ticket() -> Ticket {
         priority: Some("2".into()),
         tags: Some(vec!["remote".into(), "vip".into()]),
         category: Some("software".into()),
-        requester: Some(Person { name: Some("Jane".into()), email: Some("jane@acme.example".into()) }),
+        requester: Some(Person {
+            name: Some("Jane".into()),
+            email: Some("jane@acme.example".into()),
+        }),
         project: Some("ITS".into()),
         brand: Some("Acme".into()),
         workspace: Some("IT".into()),
@@ -40,7 +43,9 @@ fn ticket() -> Ticket {
 }
 
 fn rule(cond: &str) -> String {
-    format!("[[rule]]\nname = \"r\"\nconnection = \"snow\"\nvendor = \"st\"\nmatch = {{ {cond} }}\n")
+    format!(
+        "[[rule]]\nname = \"r\"\nconnection = \"snow\"\nvendor = \"st\"\nmatch = {{ {cond} }}\n"
+    )
 }
 
 #[test]
@@ -57,7 +62,10 @@ fn every_condition_kind_matches_and_fails_as_the_table_says() {
         ("category = [\"software\"]", Outcome::Matched),
         ("category = [\"hardware\"]", Outcome::NotMatched),
         ("requester_domain = [\"acme.example\"]", Outcome::Matched),
-        ("requester_domain = [\"other.example\"]", Outcome::NotMatched),
+        (
+            "requester_domain = [\"other.example\"]",
+            Outcome::NotMatched,
+        ),
         ("project = [\"ITS\"]", Outcome::Matched),
         ("project = [\"HR\"]", Outcome::NotMatched),
         ("brand = [\"acme\"]", Outcome::Matched),
@@ -69,7 +77,10 @@ fn every_condition_kind_matches_and_fails_as_the_table_says() {
         ("request_type = [\"Get IT help\"]", Outcome::Matched),
         ("request_type = [\"Onboarding\"]", Outcome::NotMatched),
         ("", Outcome::Matched),
-        ("queue = [\"Service Desk\"], priority = [\"9\"]", Outcome::NotMatched),
+        (
+            "queue = [\"Service Desk\"], priority = [\"9\"]",
+            Outcome::NotMatched,
+        ),
     ];
     for (cond, want) in table {
         let cfg = config(&rule(cond));
@@ -83,17 +94,30 @@ fn every_condition_kind_matches_and_fails_as_the_table_says() {
 fn the_reason_names_the_deciding_condition() {
     let cfg = config(&rule("queue = [\"Service Desk\"], priority = [\"1\"]"));
     let d = decide(&cfg.rules, "snow", &ticket(), Certainty::Authoritative);
-    assert!(d.trace[0].reason.contains("priority \"2\" is not one of [\"1\"]"), "{}", d.trace[0].reason);
+    assert!(
+        d.trace[0]
+            .reason
+            .contains("priority \"2\" is not one of [\"1\"]"),
+        "{}",
+        d.trace[0].reason
+    );
     assert!(d.why_none().contains("rule \"r\""));
 }
 
 #[test]
 fn a_hint_without_the_value_leaves_the_rule_undecided_but_the_read_ticket_does_not() {
     let cfg = config(&rule("tags_any = [\"remote\"], category = [\"software\"]"));
-    let hint = Ticket { queue: Some("Service Desk".into()), ..Ticket::default() };
+    let hint = Ticket {
+        queue: Some("Service Desk".into()),
+        ..Ticket::default()
+    };
     let d = decide(&cfg.rules, "snow", &hint, Certainty::Hint);
     assert_eq!(d.trace[0].outcome, Outcome::Undecided);
-    assert_eq!(d.rule.as_deref(), Some("r"), "an undecided rule keeps the webhook");
+    assert_eq!(
+        d.rule.as_deref(),
+        Some("r"),
+        "an undecided rule keeps the webhook"
+    );
     assert!(d.trace[0].reason.contains("tags_any, category"));
     let d = decide(&cfg.rules, "snow", &hint, Certainty::Authoritative);
     assert_eq!(d.trace[0].outcome, Outcome::NotMatched);
@@ -103,7 +127,10 @@ fn a_hint_without_the_value_leaves_the_rule_undecided_but_the_read_ticket_does_n
 #[test]
 fn a_hint_that_contradicts_every_rule_is_decided_at_once() {
     let cfg = config(&rule("queue = [\"Network\"]"));
-    let hint = Ticket { queue: Some("Service Desk".into()), ..Ticket::default() };
+    let hint = Ticket {
+        queue: Some("Service Desk".into()),
+        ..Ticket::default()
+    };
     let d = decide(&cfg.rules, "snow", &hint, Certainty::Hint);
     assert_eq!(d.rule, None);
 }

@@ -1,5 +1,5 @@
 //! In-process HTTP simulators of the upstream systems deskbridge talks to (ServiceNow,
-//! Splashtop, and later Jira, Zendesk, Freshservice, Sunlogin). Each one is a real axum server on
+//! Splashtop, Freshservice, and later Jira, Zendesk, Sunlogin). Each one is a real axum server on
 //! a random `127.0.0.1` port that follows the contract in `shared/contracts/` closely enough that
 //! product code cannot tell it from the real service: same paths, auth, payloads, error envelopes,
 //! paging and rate-limit answers. Tests and the `demo` command start them, point the product at
@@ -9,11 +9,13 @@
 //! also releases hung connections) and small id/time helpers.
 
 pub mod fault;
+pub mod freshservice;
 pub mod servicenow;
 pub mod splashtop;
 pub mod sunlogin;
 
 pub use fault::{Fault, FaultAction, Faults, RecordedRequest};
+pub use freshservice::{FreshserviceSim, SimFile, SimNote, SimTicket};
 pub use servicenow::{JournalEntry, ServiceNowSim, SimAttachment, SimIncident};
 pub use splashtop::{ChatLine, LogRow, SessionEnd, SimSession, SplashtopSim, TransferRow};
 pub use sunlogin::{FileTransfer, RemoteLog, SeatLog, SunloginSim, TokenCounts};

@@ -11,7 +11,19 @@ use tokio::sync::{mpsc, oneshot};
 type Waiter = oneshot::Sender<Result<(), String>>;
 
 pub(super) struct Flusher {
-    tx: mpsc::UnboundedSender<Waiter>,
+    tx: Option<mpsc::UnboundedSender<Waiter>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Flusher {
+    /// Close the channel and wait for the thread, which holds a handle on the database: once
+    /// the store is dropped, its files are unlocked for the next opener.
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Flusher {
@@ -19,7 +31,7 @@ impl Flusher {
         let (tx, mut rx) = mpsc::unbounded_channel::<Waiter>();
         // A plain thread: the store may be opened outside a runtime (CLI commands), and fsync
         // blocks anyway.
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("store-flusher".into())
             .spawn(move || {
                 while let Some(first) = rx.blocking_recv() {
@@ -34,13 +46,20 @@ impl Flusher {
                 }
             })
             .expect("spawn the store flusher thread");
-        Flusher { tx }
+        Flusher {
+            tx: Some(tx),
+            thread: Some(thread),
+        }
     }
 
     pub(super) async fn flush(&self) -> Result<()> {
         let (tx, rx) = oneshot::channel();
         let closed = || StoreError::Corrupt("the store flusher has stopped".into());
-        self.tx.send(tx).map_err(|_| closed())?;
+        self.tx
+            .as_ref()
+            .ok_or_else(closed)?
+            .send(tx)
+            .map_err(|_| closed())?;
         match rx.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(StoreError::Io(sled::Error::Io(std::io::Error::other(e)))),

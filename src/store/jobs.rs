@@ -86,42 +86,70 @@ fn write_job(t: Tx, job: &Job, old: Option<&Job>) -> TxResult<()> {
     Ok(())
 }
 
+/// The enqueue transaction for a batch of new jobs: for each, in order, de-duplicate on the
+/// delivery id, answer "existing" while the ticket's session is live, else write the job and
+/// its indices. One transaction for the batch: sled serialises transactions process-wide, so
+/// their fixed cost is paid once per batch, and every job is still created atomically with its
+/// indices. Reads inside the transaction see the batch's own earlier writes, so a duplicate
+/// within one batch is caught too.
+pub(super) fn enqueue_batch_tx(trees: &[sled::Tree], jobs: &[Job]) -> Result<Vec<Enqueued>> {
+    let outcome = trees.transaction(|t| {
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            out.push(enqueue_one(t, job)?);
+        }
+        Ok(out)
+    })?;
+    Ok(outcome)
+}
+
+fn enqueue_one(t: Tx, job: &Job) -> TxResult<Enqueued> {
+    let dedup_key = job
+        .event_id
+        .as_ref()
+        .map(|e| keys::joined(&[job.connection.as_str(), e.as_str()]));
+    let open_key = keys::joined(&[job.connection.as_str(), job.ticket.as_str()]);
+    if let Some(k) = &dedup_key {
+        if let Some(id) = t[DEDUP].get(k)?.and_then(|v| JobId::from_slice(&v)) {
+            return Ok(Enqueued::Duplicate(id));
+        }
+    }
+    if let Some(v) = t[OPEN].get(&open_key)? {
+        if let Some(open) = t[JOBS].get(&v)? {
+            let open = decode(&open)?;
+            if !open.state.is_terminal() {
+                if let Some(k) = &dedup_key {
+                    t[DEDUP].insert(k.as_slice(), open.id.as_bytes().as_slice())?;
+                }
+                return Ok(Enqueued::Existing(open.id));
+            }
+        }
+    }
+    if let Some(k) = &dedup_key {
+        t[DEDUP].insert(k.as_slice(), job.id.as_bytes().as_slice())?;
+    }
+    write_job(t, job, None)?;
+    Ok(Enqueued::Queued(job.id))
+}
+
 impl Store {
     /// Store a new job unless its delivery was seen before or its ticket has a live session,
-    /// and return only once it is on disk.
+    /// and return only once it is on disk (through the ingest writer, see `ingest.rs`).
     pub async fn enqueue(&self, job: &Job) -> Result<Enqueued> {
-        let dedup_key = job
-            .event_id
-            .as_ref()
-            .map(|e| keys::joined(&[job.connection.as_str(), e.as_str()]));
-        let open_key = keys::joined(&[job.connection.as_str(), job.ticket.as_str()]);
-        let outcome = self.inner.trees.transaction(|t| {
-            if let Some(k) = &dedup_key {
-                if let Some(id) = t[DEDUP].get(k)?.and_then(|v| JobId::from_slice(&v)) {
-                    return Ok(Enqueued::Duplicate(id));
-                }
-            }
-            if let Some(v) = t[OPEN].get(&open_key)? {
-                if let Some(open) = t[JOBS].get(&v)? {
-                    let open = decode(&open)?;
-                    if !open.state.is_terminal() {
-                        if let Some(k) = &dedup_key {
-                            t[DEDUP].insert(k.as_slice(), open.id.as_bytes().as_slice())?;
-                        }
-                        return Ok(Enqueued::Existing(open.id));
-                    }
-                }
-            }
-            if let Some(k) = &dedup_key {
-                t[DEDUP].insert(k.as_slice(), job.id.as_bytes().as_slice())?;
-            }
-            write_job(t, job, None)?;
-            Ok(Enqueued::Queued(job.id))
-        })?;
-        if matches!(outcome, Enqueued::Queued(_) | Enqueued::Existing(_)) {
-            self.flush().await?;
+        self.inner
+            .ingest
+            .enqueue(job.clone())
+            .await
+            .map_err(|e| StoreError::Io(sled::Error::Io(std::io::Error::other(e))))
+    }
+
+    /// Write jobs as they are, indices included, without waiting for the disk: for bulk loads
+    /// (benchmarks, imports). Call [`Store::flush`] afterwards.
+    pub fn insert_bulk(&self, jobs: &[Job]) -> Result<()> {
+        for job in jobs {
+            self.inner.trees.transaction(|t| write_job(t, job, None))?;
         }
-        Ok(outcome)
+        Ok(())
     }
 
     pub fn get(&self, id: &JobId) -> Result<Option<Job>> {
@@ -259,22 +287,41 @@ impl Store {
     }
 
     /// Jobs newest first, filtered, `limit` at a time; `after` is the last id of the previous page.
-    pub fn list(&self, f: &JobFilter, after: Option<JobId>, limit: usize) -> Result<(Vec<Job>, Option<JobId>)> {
+    pub fn list(
+        &self,
+        f: &JobFilter,
+        after: Option<JobId>,
+        limit: usize,
+    ) -> Result<(Vec<Job>, Option<JobId>)> {
         let ids: Box<dyn Iterator<Item = sled::Result<JobId>>> =
             match (&f.connection, &f.ticket, f.state) {
                 (Some(c), Some(t), _) => {
                     let p = keys::prefix(&[c, t]);
                     let n = p.len();
-                    Box::new(self.tree(TICKETS).scan_prefix(p).keys().rev().map(move |k| {
-                        k.map(|k| JobId::from_slice(&k[n..]).unwrap_or_default())
-                    }))
+                    Box::new(
+                        self.tree(TICKETS)
+                            .scan_prefix(p)
+                            .keys()
+                            .rev()
+                            .map(move |k| {
+                                k.map(|k| JobId::from_slice(&k[n..]).unwrap_or_default())
+                            }),
+                    )
                 }
-                (_, _, Some(s)) => Box::new(self.tree(STATES).scan_prefix([s.code()]).keys().rev().map(
-                    |k| k.map(|k| JobId::from_slice(&k[1..]).unwrap_or_default()),
-                )),
-                _ => Box::new(self.tree(JOBS).iter().keys().rev().map(|k| {
-                    k.map(|k| JobId::from_slice(&k).unwrap_or_default())
-                })),
+                (_, _, Some(s)) => Box::new(
+                    self.tree(STATES)
+                        .scan_prefix([s.code()])
+                        .keys()
+                        .rev()
+                        .map(|k| k.map(|k| JobId::from_slice(&k[1..]).unwrap_or_default())),
+                ),
+                _ => Box::new(
+                    self.tree(JOBS)
+                        .iter()
+                        .keys()
+                        .rev()
+                        .map(|k| k.map(|k| JobId::from_slice(&k).unwrap_or_default())),
+                ),
             };
         let mut out = Vec::new();
         for id in ids {
@@ -284,7 +331,9 @@ impl Store {
             }
             let Some(job) = self.get(&id)? else { continue };
             if f.state.is_some_and(|s| s != job.state)
-                || f.connection.as_ref().is_some_and(|c| c != job.connection.as_str())
+                || f.connection
+                    .as_ref()
+                    .is_some_and(|c| c != job.connection.as_str())
                 || f.ticket.as_ref().is_some_and(|t| {
                     t != job.ticket.as_str() && Some(t) != job.ticket_number.as_ref()
                 })
@@ -311,10 +360,16 @@ impl Store {
     /// Everything ever attached to a ticket by deskbridge, by file name.
     pub fn attached_on_ticket(&self, conn: &str, ticket: &str) -> Result<Vec<serde_json::Value>> {
         let mut out = Vec::new();
-        for kv in self.tree(ATTACHED).scan_prefix(keys::prefix(&[conn, ticket])) {
+        for kv in self
+            .tree(ATTACHED)
+            .scan_prefix(keys::prefix(&[conn, ticket]))
+        {
             let (_, v) = kv?;
             out.extend(serde_json::from_slice(&v).ok());
         }
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -17,6 +17,7 @@
 //! batches concurrent flushes into one fsync.
 
 mod flusher;
+mod ingest;
 mod jobs;
 mod keys;
 
@@ -72,6 +73,7 @@ struct Inner {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     kv: sled::Tree,
+    ingest: ingest::Ingest,
     flusher: flusher::Flusher,
     /// One async lock per kv key that asks for one (see [`Store::kv_lock`]).
     kv_locks: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -103,11 +105,13 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let kv = db.open_tree("kv")?;
         let flusher = flusher::Flusher::spawn(db.clone());
+        let ingest = ingest::Ingest::spawn(db.clone(), trees.clone());
         let store = Store {
             inner: Arc::new(Inner {
                 db,
                 trees,
                 kv,
+                ingest,
                 flusher,
                 kv_locks: Default::default(),
             }),
@@ -176,7 +180,11 @@ impl Store {
     /// here, not in the adapter, because a configuration reload builds new adapters while steps
     /// on the old ones are still running; the store is the one thing they all share.
     pub fn kv_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.inner.kv_locks.lock().unwrap_or_else(|p| p.into_inner());
+        let mut locks = self
+            .inner
+            .kv_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         locks.entry(key.to_string()).or_default().clone()
     }
 
@@ -204,7 +212,10 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &other.kv_lock("vendor/x/tokens")));
         assert!(!Arc::ptr_eq(&a, &store.kv_lock("vendor/y/tokens")));
         let _held = a.lock().await;
-        assert!(other.kv_lock("vendor/x/tokens").try_lock().is_err(), "held through the clone");
+        assert!(
+            other.kv_lock("vendor/x/tokens").try_lock().is_err(),
+            "held through the clone"
+        );
         assert!(store.kv_lock("vendor/y/tokens").try_lock().is_ok());
     }
 
@@ -214,7 +225,9 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         assert!(store.kv_compare_and_swap("k", None, b"one").unwrap());
         assert!(!store.kv_compare_and_swap("k", None, b"two").unwrap());
-        assert!(store.kv_compare_and_swap("k", Some(b"one"), b"two").unwrap());
+        assert!(store
+            .kv_compare_and_swap("k", Some(b"one"), b"two")
+            .unwrap());
         assert_eq!(store.kv_get("k").unwrap().as_deref(), Some(&b"two"[..]));
     }
 
@@ -225,9 +238,17 @@ mod tests {
         store.kv_put("oauth/state/a", b"1").unwrap();
         store.kv_put("oauth/state/b", b"2").unwrap();
         store.kv_put("other", b"3").unwrap();
-        let keys: Vec<String> = store.kv_scan("oauth/state/").unwrap().into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<String> = store
+            .kv_scan("oauth/state/")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(keys, ["oauth/state/a", "oauth/state/b"]);
-        assert_eq!(store.kv_take("oauth/state/a").unwrap().as_deref(), Some(&b"1"[..]));
+        assert_eq!(
+            store.kv_take("oauth/state/a").unwrap().as_deref(),
+            Some(&b"1"[..])
+        );
         assert_eq!(store.kv_take("oauth/state/a").unwrap(), None);
     }
 }

@@ -135,7 +135,13 @@ pub struct CredentialStatus {
 impl CredentialStatus {
     /// A credential written in the configuration (an API token): nothing to renew.
     pub fn configured(auth: &'static str) -> Self {
-        CredentialStatus { auth, state: "ok", access_token_expires_at: None, refresh_token_expires_at: None, warning: None }
+        CredentialStatus {
+            auth,
+            state: "ok",
+            access_token_expires_at: None,
+            refresh_token_expires_at: None,
+            warning: None,
+        }
     }
 }
 
@@ -196,7 +202,10 @@ pub(crate) mod unsupported {
             }
         }
         fn err(&self) -> VendorError {
-            VendorError::Contract(format!("vendor kind {:?} is not supported by this build", self.kind))
+            VendorError::Contract(format!(
+                "vendor kind {:?} is not supported by this build",
+                self.kind
+            ))
         }
     }
 

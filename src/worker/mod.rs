@@ -7,8 +7,8 @@
 //! crash only until the next start (see `store`).
 
 mod notes;
-mod steps;
 pub mod retry;
+mod steps;
 
 use crate::clock::Millis;
 use crate::ids::{ConnectionId, JobId};
@@ -42,7 +42,9 @@ pub struct Worker {
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Worker").field("owner", &self.owner).finish()
+        f.debug_struct("Worker")
+            .field("owner", &self.owner)
+            .finish()
     }
 }
 
@@ -92,18 +94,27 @@ impl Worker {
                 _ = tokio::time::sleep(sleep.max(Duration::from_millis(5))) => {}
             }
         }
-        self.alive.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.alive
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         self.tasks.close();
-        if tokio::time::timeout(grace, self.tasks.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.tasks.wait())
+            .await
+            .is_err()
+        {
             info!("steps still in flight at shutdown are left to resume at the next start");
         }
     }
 
     fn slot(&self, conn: &ConnectionId) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
         let per = {
-            let mut map = self.per_connection.lock().unwrap_or_else(|p| p.into_inner());
+            let mut map = self
+                .per_connection
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             let n = self.current.get().config.worker.per_connection;
-            map.entry(conn.clone()).or_insert_with(|| Arc::new(Semaphore::new(n))).clone()
+            map.entry(conn.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(n)))
+                .clone()
         };
         let p = per.try_acquire_owned().ok()?;
         let g = self.global.clone().try_acquire_owned().ok()?;
@@ -115,26 +126,46 @@ impl Worker {
         let store = &self.shared.store;
         let now = Millis::now();
         for id in store.expired_leases(now)? {
-            if !self.running.lock().unwrap_or_else(|p| p.into_inner()).contains(&id) {
+            if !self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&id)
+            {
                 store.release(&id)?;
             }
         }
         let lease = self.current.get().config.worker.lease.0;
         let mut started = 0;
         for id in store.due_jobs(now, 512)? {
-            if self.running.lock().unwrap_or_else(|p| p.into_inner()).contains(&id) {
+            if self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&id)
+            {
                 continue;
             }
             let Some(job) = store.get(&id)? else { continue };
-            let Some(permits) = self.slot(&job.connection) else { continue };
-            let Some(job) = store.lease(&id, self.owner, now, now.plus(lease))? else { continue };
-            self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
+            let Some(permits) = self.slot(&job.connection) else {
+                continue;
+            };
+            let Some(job) = store.lease(&id, self.owner, now, now.plus(lease))? else {
+                continue;
+            };
+            self.running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id);
             let me = self.clone();
             let span = tracing::info_span!("job", job_id = %id, connection = %job.connection, ticket = %job.ticket);
             self.tasks.spawn(
                 async move {
                     me.step(job).await;
-                    me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    me.running
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&id);
                     drop(permits);
                     me.wake();
                 }
@@ -151,7 +182,13 @@ impl Worker {
         let state = job.state;
         let started = std::time::Instant::now();
         let key = (job.connection.clone(), job.ticket.clone());
-        let lock = self.tickets.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default().clone();
+        let lock = self
+            .tickets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.clone())
+            .or_default()
+            .clone();
         let guard = lock.lock().await;
         let result = steps::run(&rt, &self.shared, &mut job).await;
         let now = Millis::now();
@@ -170,13 +207,21 @@ impl Worker {
             }
             Err(e) => self.on_error(&mut job, e, now),
         };
-        self.shared.metrics.step(state.as_str(), outcome, started.elapsed());
-        match self.shared.store.save(&mut job).await {
-            Ok(()) => {}
-            Err(SaveError::Conflict) => info!("the job changed during its step (cancelled?); its outcome is dropped"),
-            Err(SaveError::Store(e)) => warn!(error = %e, "the step's outcome could not be saved; it will run again"),
-        }
-        if job.state == JobState::Failed {
+        self.shared
+            .metrics
+            .step(state.as_str(), outcome, started.elapsed());
+        let saved = match self.shared.store.save(&mut job).await {
+            Ok(()) => true,
+            Err(SaveError::Conflict) => {
+                info!("the job changed during its step (cancelled?); its outcome is dropped");
+                false
+            }
+            Err(SaveError::Store(e)) => {
+                warn!(error = %e, "the step's outcome could not be saved; it will run again");
+                false
+            }
+        };
+        if saved && job.state == JobState::Failed {
             notes::post_failure_note(&rt, &job).await;
         }
         drop(guard);
@@ -216,7 +261,11 @@ impl Worker {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let started = self.dispatch().unwrap_or(0);
-            let busy = !self.running.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+            let busy = !self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty();
             if started == 0 && !busy {
                 return;
             }

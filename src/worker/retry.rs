@@ -11,7 +11,12 @@ use std::time::Duration;
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 3600);
 
 /// Delay before attempt `attempt + 1` (attempt counts from 1). `jitter` is in [0, 1).
-pub fn delay(cfg: &RetryConfig, attempt: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
+pub fn delay(
+    cfg: &RetryConfig,
+    attempt: u32,
+    retry_after: Option<Duration>,
+    jitter: f64,
+) -> Duration {
     if let Some(after) = retry_after {
         return after.min(MAX_RETRY_AFTER);
     }
@@ -28,12 +33,18 @@ mod tests {
     use crate::config::Dur;
 
     fn cfg() -> RetryConfig {
-        RetryConfig { base: Dur::secs(2), max: Dur::secs(60), attempts: 5 }
+        RetryConfig {
+            base: Dur::secs(2),
+            max: Dur::secs(60),
+            attempts: 5,
+        }
     }
 
     #[test]
     fn backoff_doubles_per_attempt_up_to_the_cap() {
-        let d: Vec<u64> = (1..=7).map(|a| delay(&cfg(), a, None, 0.5).as_secs()).collect();
+        let d: Vec<u64> = (1..=7)
+            .map(|a| delay(&cfg(), a, None, 0.5).as_secs())
+            .collect();
         assert_eq!(d, vec![2, 4, 8, 16, 32, 60, 60]);
     }
 
@@ -46,7 +57,13 @@ mod tests {
 
     #[test]
     fn a_retry_after_is_honoured_as_given_within_a_bound() {
-        assert_eq!(delay(&cfg(), 1, Some(Duration::from_secs(90)), 0.5), Duration::from_secs(90));
-        assert_eq!(delay(&cfg(), 1, Some(Duration::from_secs(999_999)), 0.5), MAX_RETRY_AFTER);
+        assert_eq!(
+            delay(&cfg(), 1, Some(Duration::from_secs(90)), 0.5),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            delay(&cfg(), 1, Some(Duration::from_secs(999_999)), 0.5),
+            MAX_RETRY_AFTER
+        );
     }
 }

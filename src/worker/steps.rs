@@ -33,46 +33,65 @@ pub struct StepError {
 
 impl StepError {
     fn permanent(message: impl Into<String>) -> Self {
-        StepError { retry: Retry::Permanent, message: message.into() }
+        StepError {
+            retry: Retry::Permanent,
+            message: message.into(),
+        }
     }
 }
 
 impl From<ItsmError> for StepError {
     fn from(e: ItsmError) -> Self {
-        StepError { retry: e.retry(), message: e.to_string() }
+        StepError {
+            retry: e.retry(),
+            message: e.to_string(),
+        }
     }
 }
 
 impl From<VendorError> for StepError {
     fn from(e: VendorError) -> Self {
-        StepError { retry: e.retry(), message: e.to_string() }
+        StepError {
+            retry: e.retry(),
+            message: e.to_string(),
+        }
     }
 }
 
 type Result<T> = std::result::Result<T, StepError>;
 
 pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<Next> {
-    let itsm = rt
-        .itsm
-        .get(&job.connection)
-        .cloned()
-        .ok_or_else(|| StepError::permanent(format!("connection {} is no longer configured", job.connection)))?;
+    let itsm = rt.itsm.get(&job.connection).cloned().ok_or_else(|| {
+        StepError::permanent(format!(
+            "connection {} is no longer configured",
+            job.connection
+        ))
+    })?;
     match job.state {
         JobState::Queued => start(rt, &*itsm, job).await,
         JobState::SessionCreated => post_link(rt, &*itsm, job).await,
         JobState::LinkPosted => {
             job.waiting_since = Some(Millis::now());
-            Ok(Next::Advance(JobState::WaitingForEnd, "waiting for the session to end".into()))
+            Ok(Next::Advance(
+                JobState::WaitingForEnd,
+                "waiting for the session to end".into(),
+            ))
         }
         JobState::WaitingForEnd => wait_for_end(rt, &*itsm, job).await,
         JobState::Collecting => collect(rt, shared, &*itsm, job).await,
         JobState::Attaching => attach(rt, shared, &*itsm, job).await,
-        s => Err(StepError::permanent(format!("a {} job has no step to run", s.as_str()))),
+        s => Err(StepError::permanent(format!(
+            "a {} job has no step to run",
+            s.as_str()
+        ))),
     }
 }
 
 fn vendor(rt: &Runtime, job: &Job) -> Result<Arc<dyn crate::vendor::Vendor>> {
-    let id = job.vendor.as_ref().ok_or_else(|| StepError::permanent("the job has no vendor"))?;
+    let id = job
+        .vendor
+        .as_ref()
+        .ok_or_else(|| StepError::permanent("the job has no vendor"))?;
     rt.vendors
         .get(id)
         .cloned()
@@ -87,7 +106,12 @@ async fn start(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Res
     if job.hint.agent.is_some() {
         ticket.agent = job.hint.agent.clone();
     }
-    let decision = rules::decide(&rt.config.rules, job.connection.as_str(), &ticket, Certainty::Authoritative);
+    let decision = rules::decide(
+        &rt.config.rules,
+        job.connection.as_str(),
+        &ticket,
+        Certainty::Authoritative,
+    );
     job.ticket_number = ticket.number.clone().or(job.ticket_number.take());
     job.ticket_read = Some(ticket.clone());
     let Some(i) = decision.chosen else {
@@ -97,23 +121,43 @@ async fn start(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Res
     job.rule = Some(rule.name.clone());
     job.vendor = Some(rule.vendor.clone());
     let vendor = vendor(rt, job)?;
-    let number = job.ticket_number.clone().unwrap_or_else(|| job.ticket.to_string());
+    let number = job
+        .ticket_number
+        .clone()
+        .unwrap_or_else(|| job.ticket.to_string());
     let req = SessionRequest {
         job: job.id,
         ticket_number: number.clone(),
         subject: ticket.subject.clone().unwrap_or_default(),
-        customer_name: ticket.requester_name().map(String::from).unwrap_or_else(|| number.clone()),
+        customer_name: ticket
+            .requester_name()
+            .map(String::from)
+            .unwrap_or_else(|| number.clone()),
         agent_email: ticket.agent_email().map(String::from),
         device: ticket.device.clone(),
         options: rule.vendor_options.clone(),
     };
     let session = vendor.create_session(&req).await?;
-    for link in [&session.end_user_link, &session.technician_link].into_iter().flatten() {
-        if link.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>') {
-            return Err(StepError::permanent(format!("{} gave a link that is not a URL: {link:?}", vendor.id())));
+    for link in [&session.end_user_link, &session.technician_link]
+        .into_iter()
+        .flatten()
+    {
+        if link
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+        {
+            return Err(StepError::permanent(format!(
+                "{} gave a link that is not a URL: {link:?}",
+                vendor.id()
+            )));
         }
     }
-    let detail = format!("rule {:?} matched; {} session {} created", rule.name, vendor.id(), session.code);
+    let detail = format!(
+        "rule {:?} matched; {} session {} created",
+        rule.name,
+        vendor.id(),
+        session.code
+    );
     job.session = Some(session);
     Ok(Next::Advance(JobState::SessionCreated, detail))
 }
@@ -121,7 +165,11 @@ async fn start(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Res
 async fn post_link(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
     let vendor = vendor(rt, job)?;
     let plan = rt.plan(job.rule.as_deref());
-    let spec = if vendor.gives_link() { &plan.link_note } else { &plan.instructions_note };
+    let spec = if vendor.gives_link() {
+        &plan.link_note
+    } else {
+        &plan.instructions_note
+    };
     let posted = notes::ensure_note(rt, itsm, job, spec, "link").await?;
     Ok(Next::Advance(JobState::LinkPosted, posted))
 }
@@ -129,7 +177,10 @@ async fn post_link(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) ->
 async fn wait_for_end(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
     let vendor = vendor(rt, job)?;
     let poll = vendor.poll().clone();
-    let session = job.session.clone().ok_or_else(|| StepError::permanent("the job has no session"))?;
+    let session = job
+        .session
+        .clone()
+        .ok_or_else(|| StepError::permanent("the job has no session"))?;
     let now = Millis::now();
     let since = *job.waiting_since.get_or_insert(now);
     if now.since(since) > poll.give_up_after.0 {
@@ -138,12 +189,21 @@ async fn wait_for_end(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job)
         if let Err(e) = vendor.close_session(&session).await {
             tracing::warn!(error = %e, "the expired session could not be closed at the vendor");
         }
-        return Ok(Next::Finish(JobState::Expired, format!("the session did not end within {:?}; expiry note posted", poll.give_up_after)));
+        return Ok(Next::Finish(
+            JobState::Expired,
+            format!(
+                "the session did not end within {:?}; expiry note posted",
+                poll.give_up_after
+            ),
+        ));
     }
     match vendor.session_state(&session).await? {
         SessionState::Over { status, session } => {
             job.session = Some(session);
-            Ok(Next::Advance(JobState::Collecting, format!("session over ({status}) after {} polls", job.polls + 1)))
+            Ok(Next::Advance(
+                JobState::Collecting,
+                format!("session over ({status}) after {} polls", job.polls + 1),
+            ))
         }
         SessionState::Open { .. } => {
             job.polls += 1;
@@ -156,20 +216,40 @@ async fn wait_for_end(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job)
     }
 }
 
-async fn collect(rt: &Runtime, shared: &Shared, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
+async fn collect(
+    rt: &Runtime,
+    shared: &Shared,
+    itsm: &dyn crate::itsm::Itsm,
+    job: &mut Job,
+) -> Result<Next> {
     let vendor = vendor(rt, job)?;
     let limits = itsm.attachment_limits(&job.ticket).await?;
     let plan = rt.plan(job.rule.as_deref());
-    let session = job.session.clone().ok_or_else(|| StepError::permanent("the job has no session"))?;
+    let session = job
+        .session
+        .clone()
+        .ok_or_else(|| StepError::permanent("the job has no session"))?;
     let collected = vendor.collect(&session, &plan.collect).await?;
     let now = Millis::now();
-    let built = artifacts::build(job, &session, &collected, &plan.collect, limits, &shared.audit, now);
+    let built = artifacts::build(
+        job,
+        &session,
+        &collected,
+        &plan.collect,
+        limits,
+        &shared.audit,
+        now,
+    );
     let dir = artifacts::job_dir(&rt.config.server.data_dir, job);
     artifacts::write_all(&dir, &built.files).map_err(|e| StepError {
         retry: Retry::Transient { after: None },
         message: format!("cannot write artifacts to {}: {e}", dir.display()),
     })?;
-    let detail = format!("{} files written, {} not available", built.files.len(), built.unavailable.len());
+    let detail = format!(
+        "{} files written, {} not available",
+        built.files.len(),
+        built.unavailable.len()
+    );
     job.artifacts = built.records;
     job.unavailable = built.unavailable;
     job.collected_at = Some(now);
@@ -177,11 +257,22 @@ async fn collect(rt: &Runtime, shared: &Shared, itsm: &dyn crate::itsm::Itsm, jo
 }
 
 /// Attach what is not on the ticket yet (looking first), then the summary note.
-async fn attach(rt: &Runtime, _shared: &Shared, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
-    let pending: Vec<usize> = (0..job.artifacts.len()).filter(|i| job.artifacts[*i].attached.is_none()).collect();
+async fn attach(
+    rt: &Runtime,
+    shared: &Shared,
+    itsm: &dyn crate::itsm::Itsm,
+    job: &mut Job,
+) -> Result<Next> {
+    let pending: Vec<usize> = (0..job.artifacts.len())
+        .filter(|i| job.artifacts[*i].attached.is_none())
+        .collect();
     if !pending.is_empty() {
-        let on_ticket: HashMap<String, RemoteAttachment> =
-            itsm.list_attachments(&job.ticket).await?.into_iter().map(|a| (a.name.clone(), a)).collect();
+        let on_ticket: HashMap<String, RemoteAttachment> = itsm
+            .list_attachments(&job.ticket)
+            .await?
+            .into_iter()
+            .map(|a| (a.name.clone(), a))
+            .collect();
         let dir = artifacts::job_dir(&rt.config.server.data_dir, job);
         let mut files = vec![];
         for &i in &pending {
@@ -190,7 +281,10 @@ async fn attach(rt: &Runtime, _shared: &Shared, itsm: &dyn crate::itsm::Itsm, jo
                 job.artifacts[i].attached = Some(attached(job, found.id.clone(), true));
                 continue;
             }
-            files.push(artifacts::read_back(&dir, rec).map_err(|e| StepError::permanent(format!("artifact {}: {e}", rec.name)))?);
+            files.push(
+                artifacts::read_back(&dir, rec)
+                    .map_err(|e| StepError::permanent(format!("artifact {}: {e}", rec.name)))?,
+            );
         }
         if !files.is_empty() {
             let done = itsm.attach(&job.ticket, &files).await?;
@@ -200,12 +294,37 @@ async fn attach(rt: &Runtime, _shared: &Shared, itsm: &dyn crate::itsm::Itsm, jo
                 }
             }
         }
+        checkpoint(shared, job).await?;
     }
     let plan = rt.plan(job.rule.as_deref());
     let posted = notes::ensure_note(rt, itsm, job, &plan.summary_note, "summary").await?;
-    Ok(Next::Advance(JobState::Done, format!("{} artifacts attached; {posted}", job.artifacts.len())))
+    Ok(Next::Advance(
+        JobState::Done,
+        format!("{} artifacts attached; {posted}", job.artifacts.len()),
+    ))
+}
+
+/// Record progress inside a step (what was attached where) before going on, so a crash later
+/// in the step does not lose the record, only the rest of the step.
+async fn checkpoint(shared: &Shared, job: &mut Job) -> Result<()> {
+    match shared.store.save(job).await {
+        Ok(()) => Ok(()),
+        Err(crate::store::SaveError::Conflict) => Err(StepError::permanent(
+            "the job was changed by an admin during the step",
+        )),
+        Err(crate::store::SaveError::Store(e)) => Err(StepError {
+            retry: Retry::Transient { after: None },
+            message: e.to_string(),
+        }),
+    }
 }
 
 fn attached(job: &Job, remote_id: Option<String>, found_existing: bool) -> Attached {
-    Attached { connection: job.connection.clone(), ticket: job.ticket.clone(), remote_id, at: Millis::now(), found_existing }
+    Attached {
+        connection: job.connection.clone(),
+        ticket: job.ticket.clone(),
+        remote_id,
+        at: Millis::now(),
+        found_existing,
+    }
 }

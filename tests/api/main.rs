@@ -6,7 +6,10 @@ mod helpers;
 
 mod api;
 mod crash;
+mod failures;
 mod flow;
+mod freshservice;
+mod isolation;
 mod oauth;
 mod secrets;
 mod sunlogin;

@@ -58,9 +58,13 @@ async fn secrets_never_appear_in_logs_jobs_or_status_whatever_the_credentials_go
     sun.wait_for_state(&id, "waiting_for_end", 10).await;
     sun.sun.set_access_ttl(Duration::from_secs(3600));
     sun.until(10, "renewed", |c| c.refreshed >= 1).await;
-    sun.sun.faults().push(Fault::new("/logs/remote", FaultAction::status(401)));
-    sun.until(10, "renewed after a refusal", |c| c.refreshed >= 2).await;
-    sun.play_session("JANE-PC", &[("diag.zip", 10, "download")]).await;
+    sun.sun
+        .faults()
+        .push(Fault::new("/logs/remote", FaultAction::status(401)));
+    sun.until(10, "renewed after a refusal", |c| c.refreshed >= 2)
+        .await;
+    sun.play_session("JANE-PC", &[("diag.zip", 10, "download")])
+        .await;
     sun.wait_for_state(&id, "done", 15).await;
     sun.sun.set_password(NEW_PASSWORD);
     let (_, failing) = sun.click().await;
@@ -71,20 +75,40 @@ async fn secrets_never_appear_in_logs_jobs_or_status_whatever_the_credentials_go
     st.authorise().await;
     let sid = st.click().await;
     let job = st.wait_for_state(&sid, "waiting_for_end", 10).await;
-    st.splashtop.end_session(job["session"]["code"].as_str().unwrap(), SessionEnd::sample(1, 1, 1));
+    st.splashtop.end_session(
+        job["session"]["code"].as_str().unwrap(),
+        SessionEnd::sample(1, 1, 1),
+    );
     st.wait_for_state(&sid, "done", 15).await;
 
-    let mut secrets: Vec<String> = [APP_SECRET, PASSWORD, NEW_PASSWORD, CLIENT_SECRET, ADMIN_TOKEN, AUDITOR_TOKEN, SNOW_PASSWORD, HOOK_SECRET]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let mut secrets: Vec<String> = [
+        APP_SECRET,
+        PASSWORD,
+        NEW_PASSWORD,
+        CLIENT_SECRET,
+        ADMIN_TOKEN,
+        AUDITOR_TOKEN,
+        SNOW_PASSWORD,
+        HOOK_SECRET,
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
     secrets.extend(sun.sun.issued_tokens());
     secrets.extend(st.splashtop.oauth_issued());
     assert!(secrets.len() > 12, "tokens were issued: {}", secrets.len());
 
     let text = log.text();
-    for expected in ["new Sunlogin token pair stored", "re-authorise Sunlogin", "new Splashtop OAuth token pair stored", ACCOUNT] {
-        assert!(text.contains(expected), "the capture works and covers the credential paths: {expected:?} missing");
+    for expected in [
+        "new Sunlogin token pair stored",
+        "re-authorise Sunlogin",
+        "new Splashtop OAuth token pair stored",
+        ACCOUNT,
+    ] {
+        assert!(
+            text.contains(expected),
+            "the capture works and covers the credential paths: {expected:?} missing"
+        );
     }
     let mut answers = String::new();
     for path in ["/api/v1/jobs?limit=500", "/api/v1/status"] {
@@ -92,7 +116,15 @@ async fn secrets_never_appear_in_logs_jobs_or_status_whatever_the_credentials_go
         answers.push_str(&st.get(path).await.to_string());
     }
     for s in &secrets {
-        assert!(!text.contains(s.as_str()), "a secret ({}…) is in the log", &s[..4]);
-        assert!(!answers.contains(s.as_str()), "a secret ({}…) is in an API answer", &s[..4]);
+        assert!(
+            !text.contains(s.as_str()),
+            "a secret ({}…) is in the log",
+            &s[..4]
+        );
+        assert!(
+            !answers.contains(s.as_str()),
+            "a secret ({}…) is in an API answer",
+            &s[..4]
+        );
     }
 }

@@ -14,7 +14,9 @@ async fn error_of(r: reqwest::Response) -> (u16, Value) {
 async fn an_unknown_connection_is_404() {
     let app = spawn_app().await;
     let (_, body) = app.new_incident("Service Desk");
-    let (s, e) = error_of(post_signed(&app.client, &app.base, "nope", body.to_string().as_bytes()).await).await;
+    let (s, e) =
+        error_of(post_signed(&app.client, &app.base, "nope", body.to_string().as_bytes()).await)
+            .await;
     assert_eq!(s, 404);
     assert!(e["message"].as_str().unwrap().contains("nope"));
 }
@@ -26,7 +28,13 @@ async fn a_wrong_missing_or_stale_signature_is_401_naming_the_header() {
     let bytes = body.to_string();
     let url = format!("{}/hooks/snow", app.base);
 
-    let r = app.client.post(&url).body(bytes.clone()).send().await.unwrap();
+    let r = app
+        .client
+        .post(&url)
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
     let (s, e) = error_of(r).await;
     assert_eq!(s, 401);
     assert_eq!(e["header"], "x-deskbridge-timestamp");
@@ -36,7 +44,10 @@ async fn a_wrong_missing_or_stale_signature_is_401_naming_the_header() {
         req = req.header(k, v);
     }
     let (s, e) = error_of(req.send().await.unwrap()).await;
-    assert_eq!((s, e["header"].as_str()), (401, Some("x-deskbridge-signature")));
+    assert_eq!(
+        (s, e["header"].as_str()),
+        (401, Some("x-deskbridge-signature"))
+    );
 
     let mut req = app.client.post(&url).body(bytes.clone());
     for (k, v) in sign_servicenow(HOOK_SECRET, bytes.as_bytes(), now_secs() - 600) {
@@ -46,7 +57,10 @@ async fn a_wrong_missing_or_stale_signature_is_401_naming_the_header() {
     assert_eq!(s, 401);
     assert!(e["message"].as_str().unwrap().contains("300 s"), "{e}");
     let jobs = app.admin_get("/api/v1/jobs").await;
-    assert!(jobs["jobs"].as_array().unwrap().is_empty(), "nothing stored for refused calls");
+    assert!(
+        jobs["jobs"].as_array().unwrap().is_empty(),
+        "nothing stored for refused calls"
+    );
 }
 
 #[tokio::test]
@@ -83,5 +97,8 @@ async fn a_payload_no_rule_can_match_is_ignored_at_once() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "ignored");
     assert!(v["reason"].as_str().unwrap().contains("\"Network\""), "{v}");
-    assert!(app.snow.faults().requests().is_empty(), "no call to ServiceNow was needed");
+    assert!(
+        app.snow.faults().requests().is_empty(),
+        "no call to ServiceNow was needed"
+    );
 }

@@ -20,23 +20,33 @@ fn required(v: &Value, key: &str) -> Result<String, InboundError> {
 
 fn person(v: Option<&Value>, name_key: &str) -> Option<Person> {
     let v = v?;
-    let p = Person { name: string(v, name_key), email: string(v, "email") };
+    let p = Person {
+        name: string(v, name_key),
+        email: string(v, "email"),
+    };
     (p.name.is_some() || p.email.is_some()).then_some(p)
 }
 
 pub(super) fn parse(body: &[u8]) -> Result<Inbound, InboundError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| InboundError::NotJson(e.to_string()))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| InboundError::NotJson(e.to_string()))?;
     if !v.is_object() {
         return Err(InboundError::NotJson("expected a JSON object".into()));
     }
     let event_id = required(&v, "event_id")?;
     let sys_id = required(&v, "sys_id")?;
     if sys_id.len() != 32 || !sys_id.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(InboundError::Invalid { field: "sys_id".into(), reason: "expected 32 hexadecimal characters".into() });
+        return Err(InboundError::Invalid {
+            field: "sys_id".into(),
+            reason: "expected 32 hexadecimal characters".into(),
+        });
     }
     let table = string(&v, "table").unwrap_or_else(|| "incident".into());
     if !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(InboundError::Invalid { field: "table".into(), reason: "expected a table name like incident".into() });
+        return Err(InboundError::Invalid {
+            field: "table".into(),
+            reason: "expected a table name like incident".into(),
+        });
     }
     let queue = v.get("assignment_group").and_then(|g| match g {
         Value::Object(_) => string(g, "display_value"),
@@ -72,13 +82,21 @@ mod tests {
 
     #[test]
     fn the_contract_body_becomes_a_request_with_a_hint() {
-        let Inbound::Request(r) = parse(BODY.as_bytes()).unwrap() else { panic!() };
-        assert_eq!(r.ticket.as_str(), "incident/9d385017c611228701d22104cc95c371");
+        let Inbound::Request(r) = parse(BODY.as_bytes()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            r.ticket.as_str(),
+            "incident/9d385017c611228701d22104cc95c371"
+        );
         assert_eq!(r.event_id.unwrap().as_str(), "6f1c0c3e-1");
         assert_eq!(r.hint.queue.as_deref(), Some("Service Desk"));
         assert_eq!(r.hint.requester_email(), Some("jane@acme.example"));
         assert_eq!(r.hint.agent_email(), Some("beth@acme.example"));
-        assert_eq!(r.hint.tags, None, "the body says nothing of tags: unknown, not empty");
+        assert_eq!(
+            r.hint.tags, None,
+            "the body says nothing of tags: unknown, not empty"
+        );
     }
 
     #[test]
@@ -92,7 +110,10 @@ mod tests {
         }
         let mut b = v.clone();
         b["sys_id"] = "x".into();
-        assert_eq!(parse(b.to_string().as_bytes()).unwrap_err().field(), Some("sys_id"));
+        assert_eq!(
+            parse(b.to_string().as_bytes()).unwrap_err().field(),
+            Some("sys_id")
+        );
         assert!(matches!(parse(b"not json"), Err(InboundError::NotJson(_))));
     }
 }

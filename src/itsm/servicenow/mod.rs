@@ -7,7 +7,9 @@
 
 mod inbound;
 
-use super::{ArtifactFile, BuildCtx, Inbound, InboundError, Itsm, ItsmError, Note, RemoteAttachment, Result};
+use super::{
+    ArtifactFile, BuildCtx, Inbound, InboundError, Itsm, ItsmError, Note, RemoteAttachment, Result,
+};
 use crate::config::{ItsmAuth, ItsmConfig, ItsmKind, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
 use crate::outbound::{read_json, Upstream};
@@ -30,7 +32,10 @@ pub struct ServiceNow {
 
 impl std::fmt::Debug for ServiceNow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceNow").field("id", &self.id).field("upstream", &self.up).finish()
+        f.debug_struct("ServiceNow")
+            .field("id", &self.id)
+            .field("upstream", &self.up)
+            .finish()
     }
 }
 
@@ -56,7 +61,9 @@ fn field<'a>(rec: &'a Value, name: &str, display: bool) -> Option<&'a str> {
     let f = rec.get(name)?;
     let s = match f {
         Value::String(s) => s.as_str(),
-        Value::Object(_) => f.get(if display { "display_value" } else { "value" })?.as_str()?,
+        Value::Object(_) => f
+            .get(if display { "display_value" } else { "value" })?
+            .as_str()?,
         _ => return None,
     };
     (!s.is_empty()).then_some(s)
@@ -66,15 +73,27 @@ impl ServiceNow {
     pub fn new(cfg: &ItsmConfig, ctx: &BuildCtx) -> Self {
         ServiceNow {
             id: cfg.id.clone(),
-            up: Upstream::new(format!("servicenow/{}", cfg.id), &cfg.base_url, cfg.rate_limit, ctx.timeout, ctx.metrics.clone()),
+            up: Upstream::new(
+                format!("servicenow/{}", cfg.id),
+                &cfg.base_url,
+                cfg.rate_limit,
+                ctx.timeout,
+                ctx.metrics.clone(),
+            ),
             auth: cfg.auth.clone(),
         }
     }
 
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let rb = self.up.client().request(method, self.up.url(path)).header("Accept", "application/json");
+        let rb = self
+            .up
+            .client()
+            .request(method, self.up.url(path))
+            .header("Accept", "application/json");
         match &self.auth {
-            ItsmAuth::Basic { username, password } => rb.basic_auth(username, Some(password.expose())),
+            ItsmAuth::Basic { username, password } => {
+                rb.basic_auth(username, Some(password.expose()))
+            }
             ItsmAuth::Bearer { token } => rb.bearer_auth(token.expose()),
             // validate() only lets basic and bearer through for ServiceNow
             _ => rb,
@@ -122,7 +141,11 @@ impl Itsm for ServiceNow {
         Markup::ServiceNow
     }
 
-    fn parse_inbound(&self, _headers: &http::HeaderMap, body: &[u8]) -> Result<Inbound, InboundError> {
+    fn parse_inbound(
+        &self,
+        _headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Inbound, InboundError> {
         inbound::parse(body)
     }
 
@@ -130,13 +153,22 @@ impl Itsm for ServiceNow {
     async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket> {
         let (table, sys_id) = split(ticket)?;
         let rb = self
-            .req(reqwest::Method::GET, &format!("/api/now/table/{table}/{sys_id}"))
-            .query(&[("sysparm_display_value", "all"), ("sysparm_fields", FIELDS), ("sysparm_exclude_reference_link", "true")]);
+            .req(
+                reqwest::Method::GET,
+                &format!("/api/now/table/{table}/{sys_id}"),
+            )
+            .query(&[
+                ("sysparm_display_value", "all"),
+                ("sysparm_fields", FIELDS),
+                ("sysparm_exclude_reference_link", "true"),
+            ]);
         let v = self.call(rb).await?;
-        let rec = v
-            .get("result")
-            .filter(|r| r.is_object())
-            .ok_or_else(|| ItsmError::Contract(format!("ServiceNow {}: the record answer has no `result` object", self.id)))?;
+        let rec = v.get("result").filter(|r| r.is_object()).ok_or_else(|| {
+            ItsmError::Contract(format!(
+                "ServiceNow {}: the record answer has no `result` object",
+                self.id
+            ))
+        })?;
         Ok(Self::normalise(rec))
     }
 
@@ -146,10 +178,17 @@ impl Itsm for ServiceNow {
         let q = format!("element_id={sys_id}^valueLIKE{marker}");
         let rb = self
             .req(reqwest::Method::GET, "/api/now/table/sys_journal_field")
-            .query(&[("sysparm_query", q.as_str()), ("sysparm_fields", "sys_id"), ("sysparm_limit", "1")]);
+            .query(&[
+                ("sysparm_query", q.as_str()),
+                ("sysparm_fields", "sys_id"),
+                ("sysparm_limit", "1"),
+            ]);
         let v = self.call(rb).await?;
         let rows = v["result"].as_array().ok_or_else(|| {
-            ItsmError::Contract(format!("ServiceNow {}: the journal answer has no `result` list", self.id))
+            ItsmError::Contract(format!(
+                "ServiceNow {}: the journal answer has no `result` list",
+                self.id
+            ))
         })?;
         Ok(!rows.is_empty())
     }
@@ -162,7 +201,10 @@ impl Itsm for ServiceNow {
             Visibility::Public => "comments",
         };
         let rb = self
-            .req(reqwest::Method::PATCH, &format!("/api/now/table/{table}/{sys_id}"))
+            .req(
+                reqwest::Method::PATCH,
+                &format!("/api/now/table/{table}/{sys_id}"),
+            )
             .query(&[("sysparm_fields", "sys_id")])
             .json(&serde_json::json!({ key: note.body }));
         self.call(rb).await?;
@@ -175,14 +217,19 @@ impl Itsm for ServiceNow {
         let mut out = vec![];
         loop {
             let offset = out.len().to_string();
-            let rb = self.req(reqwest::Method::GET, "/api/now/attachment").query(&[
-                ("sysparm_query", format!("table_sys_id={sys_id}").as_str()),
-                ("sysparm_limit", &PAGE.to_string()),
-                ("sysparm_offset", &offset),
-            ]);
+            let rb = self
+                .req(reqwest::Method::GET, "/api/now/attachment")
+                .query(&[
+                    ("sysparm_query", format!("table_sys_id={sys_id}").as_str()),
+                    ("sysparm_limit", &PAGE.to_string()),
+                    ("sysparm_offset", &offset),
+                ]);
             let v = self.call(rb).await?;
             let rows = v["result"].as_array().ok_or_else(|| {
-                ItsmError::Contract(format!("ServiceNow {}: the attachment list has no `result` list", self.id))
+                ItsmError::Contract(format!(
+                    "ServiceNow {}: the attachment list has no `result` list",
+                    self.id
+                ))
             })?;
             for r in rows {
                 out.push(RemoteAttachment {
@@ -198,13 +245,21 @@ impl Itsm for ServiceNow {
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
-    async fn attach(&self, ticket: &TicketRef, files: &[ArtifactFile]) -> Result<Vec<RemoteAttachment>> {
+    async fn attach(
+        &self,
+        ticket: &TicketRef,
+        files: &[ArtifactFile],
+    ) -> Result<Vec<RemoteAttachment>> {
         let (table, sys_id) = split(ticket)?;
         let mut out = vec![];
         for f in files {
             let rb = self
                 .req(reqwest::Method::POST, "/api/now/attachment/file")
-                .query(&[("table_name", table), ("table_sys_id", sys_id), ("file_name", f.name.as_str())])
+                .query(&[
+                    ("table_name", table),
+                    ("table_sys_id", sys_id),
+                    ("file_name", f.name.as_str()),
+                ])
                 .header("Content-Type", f.content_type.as_str())
                 .body(f.bytes.clone());
             let v = self.call(rb).await?;

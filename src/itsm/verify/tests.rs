@@ -10,7 +10,9 @@ fn now() -> SystemTime {
 }
 
 fn snow() -> InboundAuth {
-    InboundAuth::Hmac { secret: Secret::new("s3cret") }
+    InboundAuth::Hmac {
+        secret: Secret::new("s3cret"),
+    }
 }
 
 fn headers(pairs: &[(&str, String)]) -> HeaderMap {
@@ -68,17 +70,25 @@ fn a_timestamp_outside_the_replay_window_is_refused_even_with_a_good_signature()
 
 #[test]
 fn a_malformed_signature_or_timestamp_is_named() {
-    let h = headers(&[(SNOW_TIMESTAMP, "yesterday".into()), (SNOW_SIGNATURE, "AAAA".into())]);
+    let h = headers(&[
+        (SNOW_TIMESTAMP, "yesterday".into()),
+        (SNOW_SIGNATURE, "AAAA".into()),
+    ]);
     let e = verify(&snow(), &h, BODY, now()).unwrap_err();
     assert_eq!(e.header(), SNOW_TIMESTAMP);
-    let h = headers(&[(SNOW_TIMESTAMP, "1800000000".into()), (SNOW_SIGNATURE, "!!".into())]);
+    let h = headers(&[
+        (SNOW_TIMESTAMP, "1800000000".into()),
+        (SNOW_SIGNATURE, "!!".into()),
+    ]);
     let e = verify(&snow(), &h, BODY, now()).unwrap_err();
     assert!(matches!(e, VerifyError::Malformed { .. }));
 }
 
 #[test]
 fn zendesk_signatures_cover_the_timestamp_string_and_the_body() {
-    let auth = InboundAuth::ZendeskSignature { secret: Secret::new("zk") };
+    let auth = InboundAuth::ZendeskSignature {
+        secret: Secret::new("zk"),
+    };
     let ts = "2027-01-15T08:00:00Z";
     let sent = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
         .unwrap()
@@ -86,19 +96,39 @@ fn zendesk_signatures_cover_the_timestamp_string_and_the_body() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(sent as u64 + 10);
     let sig = base64::engine::general_purpose::STANDARD
         .encode(hmac("zk", &[ts.as_bytes(), BODY]).finalize().into_bytes());
-    let h = headers(&[(ZENDESK_TIMESTAMP, ts.into()), (ZENDESK_SIGNATURE, sig.clone())]);
+    let h = headers(&[
+        (ZENDESK_TIMESTAMP, ts.into()),
+        (ZENDESK_SIGNATURE, sig.clone()),
+    ]);
     assert!(verify(&auth, &h, BODY, now).is_ok());
     let late = now + Duration::from_secs(400);
-    assert!(matches!(verify(&auth, &h, BODY, late), Err(VerifyError::Stale { .. })));
+    assert!(matches!(
+        verify(&auth, &h, BODY, late),
+        Err(VerifyError::Stale { .. })
+    ));
     let h = headers(&[(ZENDESK_TIMESTAMP, ts.into())]);
-    assert_eq!(verify(&auth, &h, BODY, now).unwrap_err().header(), ZENDESK_SIGNATURE);
+    assert_eq!(
+        verify(&auth, &h, BODY, now).unwrap_err().header(),
+        ZENDESK_SIGNATURE
+    );
 }
 
 #[test]
 fn hub_signatures_are_lowercase_hex_with_a_prefix() {
-    let auth = InboundAuth::HubSignature { secret: Secret::new("hub") };
-    let good = format!("sha256={}", hex::encode(hmac("hub", &[BODY]).finalize().into_bytes()));
-    assert!(verify(&auth, &headers(&[(HUB_SIGNATURE, good.clone())]), BODY, now()).is_ok());
+    let auth = InboundAuth::HubSignature {
+        secret: Secret::new("hub"),
+    };
+    let good = format!(
+        "sha256={}",
+        hex::encode(hmac("hub", &[BODY]).finalize().into_bytes())
+    );
+    assert!(verify(
+        &auth,
+        &headers(&[(HUB_SIGNATURE, good.clone())]),
+        BODY,
+        now()
+    )
+    .is_ok());
     let bare = good.trim_start_matches("sha256=").to_string();
     assert!(matches!(
         verify(&auth, &headers(&[(HUB_SIGNATURE, bare)]), BODY, now()),
@@ -113,15 +143,38 @@ fn hub_signatures_are_lowercase_hex_with_a_prefix() {
 
 #[test]
 fn shared_headers_and_basic_auth_compare_the_configured_secret() {
-    let auth = InboundAuth::SharedHeader { header: "X-Deskbridge-Token".into(), secret: Secret::new("tok") };
-    assert!(verify(&auth, &headers(&[("x-deskbridge-token", "tok".into())]), BODY, now()).is_ok());
+    let auth = InboundAuth::SharedHeader {
+        header: "X-Deskbridge-Token".into(),
+        secret: Secret::new("tok"),
+    };
+    assert!(verify(
+        &auth,
+        &headers(&[("x-deskbridge-token", "tok".into())]),
+        BODY,
+        now()
+    )
+    .is_ok());
     assert!(matches!(
-        verify(&auth, &headers(&[("x-deskbridge-token", "nope".into())]), BODY, now()),
+        verify(
+            &auth,
+            &headers(&[("x-deskbridge-token", "nope".into())]),
+            BODY,
+            now()
+        ),
         Err(VerifyError::BadCredentials(_))
     ));
-    let basic = InboundAuth::Basic { username: "fs".into(), password: Secret::new("pw") };
-    let good = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("fs:pw"));
+    let basic = InboundAuth::Basic {
+        username: "fs".into(),
+        password: Secret::new("pw"),
+    };
+    let good = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("fs:pw")
+    );
     assert!(verify(&basic, &headers(&[("authorization", good)]), BODY, now()).is_ok());
-    let bad = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("fs:px"));
+    let bad = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("fs:px")
+    );
     assert!(verify(&basic, &headers(&[("authorization", bad)]), BODY, now()).is_err());
 }

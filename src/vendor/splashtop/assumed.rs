@@ -18,10 +18,19 @@ pub const TOTAL_KEY: &str = "total";
 
 /// Session log columns, in CSV order (the console's columns).
 pub const SESSION_LOG_FIELDS: [&str; 9] = [
-    "start_time", "end_time", "duration_sec", "technician", "src_device", "dst_device", "src_ip", "dst_ip", "type",
+    "start_time",
+    "end_time",
+    "duration_sec",
+    "technician",
+    "src_device",
+    "dst_device",
+    "src_ip",
+    "dst_ip",
+    "type",
 ];
 /// File-transfer columns, in CSV order.
-pub const FILE_TRANSFER_FIELDS: [&str; 5] = ["time", "file_name", "size_bytes", "direction", "technician"];
+pub const FILE_TRANSFER_FIELDS: [&str; 5] =
+    ["time", "file_name", "size_bytes", "direction", "technician"];
 /// Chat line fields: time, author, message.
 pub const CHAT_FIELDS: [&str; 3] = ["time", "author", "message"];
 

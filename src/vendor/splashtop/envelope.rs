@@ -31,22 +31,36 @@ fn meaning(result: i64) -> &'static str {
 pub async fn read(what: &str, resp: reqwest::Response) -> Result<Value> {
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp.text().await.map_err(|e| UpstreamError::transient(format!("{what}: the answer was cut off: {e}")))?;
+    let body = resp
+        .text()
+        .await
+        .map_err(|e| UpstreamError::transient(format!("{what}: the answer was cut off: {e}")))?;
     let v: Option<Value> = serde_json::from_str(&body).ok();
     let result = v.as_ref().and_then(|v| v["result"].as_i64());
     match (result, v) {
         (Some(OK), Some(v)) if status.is_success() => Ok(v["data"].clone()),
         (Some(code), Some(v)) if !(status.as_u16() == 429 || status.is_server_error()) => {
             let msg = v["message"].as_str().unwrap_or_default();
-            let mut e = classify(what, status, &headers, &format!("result {code} ({}): {msg}", meaning(code)));
+            let mut e = classify(
+                what,
+                status,
+                &headers,
+                &format!("result {code} ({}): {msg}", meaning(code)),
+            );
             e.retry = retry_for(code);
             Err(e.into())
         }
         (_, v) => {
             if status.is_success() {
-                return Err(VendorError::Contract(format!("{what} answered {status} without the result envelope")));
+                return Err(VendorError::Contract(format!(
+                    "{what} answered {status} without the result envelope"
+                )));
             }
-            let msg = v.as_ref().and_then(|v| v["message"].as_str()).map(String::from).unwrap_or_else(|| body.chars().take(300).collect());
+            let msg = v
+                .as_ref()
+                .and_then(|v| v["message"].as_str())
+                .map(String::from)
+                .unwrap_or_else(|| body.chars().take(300).collect());
             Err(classify(what, status, &headers, &msg).into())
         }
     }

@@ -8,7 +8,10 @@ mod assumed;
 mod envelope;
 pub mod oauth;
 
-use super::{Availability, BuildCtx, ChatLine, Collected, CredentialStatus, Result, Session, SessionRequest, SessionState, Table, Vendor, VendorError};
+use super::{
+    Availability, BuildCtx, ChatLine, Collected, CredentialStatus, Result, Session, SessionRequest,
+    SessionState, Table, Vendor, VendorError,
+};
 use crate::clock::Millis;
 use crate::config::{ArtifactKind, PollConfig, Secret, VendorAuth, VendorConfig, VendorKind};
 use crate::ids::VendorId;
@@ -44,7 +47,9 @@ impl Auth {
     async fn bearer(&self, id: &VendorId) -> Result<Secret> {
         match self {
             Auth::Token(Some(t)) => Ok(t.clone()),
-            Auth::Token(None) => Err(VendorError::ReAuthorise(format!("Splashtop {id}: no API token configured"))),
+            Auth::Token(None) => Err(VendorError::ReAuthorise(format!(
+                "Splashtop {id}: no API token configured"
+            ))),
             Auth::OAuth(o) => o.bearer().await,
         }
     }
@@ -52,7 +57,10 @@ impl Auth {
 
 impl std::fmt::Debug for Splashtop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Splashtop").field("id", &self.id).field("upstream", &self.up).finish()
+        f.debug_struct("Splashtop")
+            .field("id", &self.id)
+            .field("upstream", &self.up)
+            .finish()
     }
 }
 
@@ -81,8 +89,19 @@ impl Splashtop {
         };
         Splashtop {
             id: cfg.id.clone(),
-            up: Upstream::new(format!("splashtop/{}", cfg.id), &format!("{}/api/open/v1", cfg.base_url.trim_end_matches('/')), cfg.rate_limit, ctx.timeout, ctx.metrics.clone()),
-            portal: cfg.portal_url.clone().unwrap_or_else(|| "https://my.splashtop.com".into()).trim_end_matches('/').to_string(),
+            up: Upstream::new(
+                format!("splashtop/{}", cfg.id),
+                &format!("{}/api/open/v1", cfg.base_url.trim_end_matches('/')),
+                cfg.rate_limit,
+                ctx.timeout,
+                ctx.metrics.clone(),
+            ),
+            portal: cfg
+                .portal_url
+                .clone()
+                .unwrap_or_else(|| "https://my.splashtop.com".into())
+                .trim_end_matches('/')
+                .to_string(),
             auth,
             poll: cfg.poll.clone(),
             store: ctx.store.clone(),
@@ -106,7 +125,9 @@ impl Splashtop {
     }
 
     async fn send(&self, rb: reqwest::RequestBuilder, token: &Secret) -> Result<Value> {
-        let rb = rb.bearer_auth(token.expose()).header("Accept", "application/json");
+        let rb = rb
+            .bearer_auth(token.expose())
+            .header("Accept", "application/json");
         let resp = self.up.send(rb).await?;
         envelope::read(&format!("Splashtop {}", self.id), resp).await
     }
@@ -122,11 +143,18 @@ impl Splashtop {
             return Ok(t);
         }
         let key = format!("splashtop/{}/team_id", self.id);
-        let stored = self.store.kv_get(&key).ok().flatten().and_then(|b| String::from_utf8(b).ok()?.parse().ok());
+        let stored = self
+            .store
+            .kv_get(&key)
+            .ok()
+            .flatten()
+            .and_then(|b| String::from_utf8(b).ok()?.parse().ok());
         let team = match stored {
             Some(t) => t,
             None => {
-                let data = self.call(self.up.client().get(self.up.url("/users/basic_info"))).await?;
+                let data = self
+                    .call(self.up.client().get(self.up.url("/users/basic_info")))
+                    .await?;
                 let t = data["scopes"]["psa"]["team_id"].as_u64().ok_or_else(|| {
                     VendorError::Contract(format!(
                         "Splashtop {}: basic_info has no scopes.psa.team_id: the API token needs the psa scope", self.id
@@ -145,11 +173,19 @@ impl Splashtop {
         let code = text(&s["code"]);
         let id = text(&s["id"]);
         if code.is_empty() || id.is_empty() {
-            return Err(VendorError::Contract(format!("Splashtop {}: the session answer has no id or code", self.id)));
+            return Err(VendorError::Contract(format!(
+                "Splashtop {}: the session answer has no id or code",
+                self.id
+            )));
         }
-        let link = s["support_portal_link"].as_str().map(String::from).unwrap_or_else(|| format!("{}/service_desk/psa/{code}", self.portal));
+        let link = s["support_portal_link"]
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| format!("{}/service_desk/psa/{code}", self.portal));
         Ok(Session {
-            technician_link: Some(format!("st-business://com.splashtop.business/?sos={code}&category=40")),
+            technician_link: Some(format!(
+                "st-business://com.splashtop.business/?sos={code}&category=40"
+            )),
             end_user_link: Some(link),
             seat: s["assignee_email"].as_str().map(String::from),
             created_at: fallback_created,
@@ -169,7 +205,10 @@ impl Splashtop {
                 ("per_page", assumed::PER_PAGE.to_string()),
             ]);
             let data = self.call(rb).await?;
-            let batch = data[assumed::ROWS_KEY].as_array().cloned().unwrap_or_default();
+            let batch = data[assumed::ROWS_KEY]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let total = data[assumed::TOTAL_KEY].as_u64().unwrap_or(0) as usize;
             let got = batch.len();
             rows.extend(batch);
@@ -183,7 +222,10 @@ impl Splashtop {
     fn table(fields: &[&str], rows: &[Value]) -> Table {
         Table {
             columns: fields.iter().map(|s| s.to_string()).collect(),
-            rows: rows.iter().map(|r| fields.iter().map(|f| text(&r[*f])).collect()).collect(),
+            rows: rows
+                .iter()
+                .map(|r| fields.iter().map(|f| text(&r[*f])).collect())
+                .collect(),
         }
     }
 }
@@ -211,15 +253,31 @@ impl Vendor for Splashtop {
             "customer_name": truncate(&req.customer_name, CUSTOMER_NAME_MAX),
             "customer_issue": truncate(&format!("{}: {}", req.ticket_number, req.subject), 500),
         });
-        let data = self.call(self.up.client().post(self.path(team, "psa/support_sessions")).json(&body)).await?;
+        let data = self
+            .call(
+                self.up
+                    .client()
+                    .post(self.path(team, "psa/support_sessions"))
+                    .json(&body),
+            )
+            .await?;
         self.session_from(&data, Millis::now())
     }
 
     #[instrument(skip_all, fields(vendor = %self.id, session = %session.code))]
     async fn session_state(&self, session: &Session) -> Result<SessionState> {
         let team = self.team_id().await?;
-        let data = self.call(self.up.client().get(self.path(team, &format!("psa/support_sessions/{}", session.id)))).await?;
-        let status = data["support_session"]["status"].as_str().unwrap_or("unknown").to_string();
+        let data = self
+            .call(
+                self.up
+                    .client()
+                    .get(self.path(team, &format!("psa/support_sessions/{}", session.id))),
+            )
+            .await?;
+        let status = data["support_session"]["status"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_string();
         if OVER.contains(&status.as_str()) {
             let mut s = session.clone();
             s.extra = serde_json::json!({"status": status});
@@ -233,9 +291,14 @@ impl Vendor for Splashtop {
     async fn collect(&self, session: &Session, what: &[ArtifactKind]) -> Result<Collected> {
         let team = self.team_id().await?;
         let session_log = if what.contains(&ArtifactKind::SessionLog) {
-            let rows = self.all_rows(team, assumed::SESSION_LOG_PATH, session).await?;
+            let rows = self
+                .all_rows(team, assumed::SESSION_LOG_PATH, session)
+                .await?;
             if rows.is_empty() {
-                Availability::NotAvailable("Splashtop has no log rows for this session (it may never have been connected)".into())
+                Availability::NotAvailable(
+                    "Splashtop has no log rows for this session (it may never have been connected)"
+                        .into(),
+                )
             } else {
                 Availability::Available(Self::table(&assumed::SESSION_LOG_FIELDS, &rows))
             }
@@ -243,7 +306,9 @@ impl Vendor for Splashtop {
             not_asked()
         };
         let file_transfers = if what.contains(&ArtifactKind::FileTransferLog) {
-            let rows = self.all_rows(team, assumed::FILE_TRANSFER_PATH, session).await?;
+            let rows = self
+                .all_rows(team, assumed::FILE_TRANSFER_PATH, session)
+                .await?;
             if rows.is_empty() {
                 Availability::NotAvailable("no files were transferred in this session".into())
             } else {
@@ -258,22 +323,40 @@ impl Vendor for Splashtop {
                 Availability::NotAvailable("Splashtop saved no chat transcript (transcript saving is off for the team, or nobody chatted)".into())
             } else {
                 let [t, a, m] = assumed::CHAT_FIELDS;
-                Availability::Available(rows.iter().map(|r| ChatLine { time: text(&r[t]), author: text(&r[a]), message: text(&r[m]) }).collect())
+                Availability::Available(
+                    rows.iter()
+                        .map(|r| ChatLine {
+                            time: text(&r[t]),
+                            author: text(&r[a]),
+                            message: text(&r[m]),
+                        })
+                        .collect(),
+                )
             }
         } else {
             not_asked()
         };
-        Ok(Collected { session_log, file_transfers, chat })
+        Ok(Collected {
+            session_log,
+            file_transfers,
+            chat,
+        })
     }
 
     #[instrument(skip_all, fields(vendor = %self.id, session = %session.code))]
     async fn close_session(&self, session: &Session) -> Result<()> {
         let team = self.team_id().await?;
-        let rb = self.up.client().put(self.path(team, &format!("psa/support_sessions/{}/action", session.id))).json(&serde_json::json!({"kind": "close"}));
+        let rb = self
+            .up
+            .client()
+            .put(self.path(team, &format!("psa/support_sessions/{}/action", session.id)))
+            .json(&serde_json::json!({"kind": "close"}));
         match self.call(rb).await {
             Ok(_) => Ok(()),
             // already gone is what we wanted
-            Err(VendorError::Upstream(UpstreamError { status: Some(404), .. })) => Ok(()),
+            Err(VendorError::Upstream(UpstreamError {
+                status: Some(404), ..
+            })) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -2,6 +2,7 @@
 //! with a worker sized for fifty jobs at once and a one-second request timeout (so a hung
 //! answer turns into a retry quickly).
 
+mod crash;
 mod flow;
 mod tokens;
 
@@ -35,10 +36,12 @@ impl Drop for SunApp {
     }
 }
 
-fn config(dir: &std::path::Path, snow: &str, sun: &str) -> String {
+/// The configuration of these tests; `listen` matters only to a child process (crash tests).
+pub fn config(dir: &std::path::Path, listen: &str, snow: &str, sun: &str) -> String {
     format!(
         r#"
 [server]
+listen = "{listen}"
 data_dir = "{data}"
 admin_token = "{ADMIN_TOKEN}"
 auditor_token = "{AUDITOR_TOKEN}"
@@ -79,24 +82,50 @@ pub async fn spawn_sunlogin() -> SunApp {
     let snow = ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
     let sun = SunloginSim::start(APP_KEY, APP_SECRET, ACCOUNT, PASSWORD).await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = deskbridge::config::load_str(&config(dir.path(), &snow.base_url(), &sun.base_url()), "<sunlogin test>").unwrap();
+    let cfg = deskbridge::config::load_str(
+        &config(dir.path(), "127.0.0.1:0", &snow.base_url(), &sun.base_url()),
+        "<sunlogin test>",
+    )
+    .unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let app = App::build(cfg, listener).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let public_key = app.public_key();
     let stop = CancellationToken::new();
     let s = stop.clone();
-    tokio::spawn(async move { app.run_until_stopped(async move { s.cancelled().await }).await.unwrap() });
-    SunApp { base, snow, sun, client: reqwest::Client::new(), public_key, _dir: dir, stop }
+    tokio::spawn(async move {
+        app.run_until_stopped(async move { s.cancelled().await })
+            .await
+            .unwrap()
+    });
+    SunApp {
+        base,
+        snow,
+        sun,
+        client: reqwest::Client::new(),
+        public_key,
+        _dir: dir,
+        stop,
+    }
 }
 
 impl SunApp {
     /// A new incident in the Sunlogin queue; returns its sys_id and the job id of its webhook.
     pub async fn click(&self) -> (String, String) {
         let n = format!("INC{:07}", rand::random::<u32>() % 10_000_000);
-        let sys_id = self.snow.add_incident(SimIncident { number: n.clone(), assignment_group: QUEUE.into(), ..SimIncident::default() });
+        let sys_id = self.snow.add_incident(SimIncident {
+            number: n.clone(),
+            assignment_group: QUEUE.into(),
+            ..SimIncident::default()
+        });
         let body = hook_body(&sys_id, &n, QUEUE);
-        let r = post_signed(&self.client, &self.base, "snow", body.to_string().as_bytes()).await;
+        let r = post_signed(
+            &self.client,
+            &self.base,
+            "snow",
+            body.to_string().as_bytes(),
+        )
+        .await;
         assert_eq!(r.status(), 202);
         let v: Value = r.json().await.unwrap();
         (sys_id, v["job_id"].as_str().unwrap().to_string())
@@ -107,7 +136,13 @@ impl SunApp {
     }
 
     pub async fn admin_get(&self, path: &str) -> Value {
-        let r = self.client.get(format!("{}{path}", self.base)).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success(), "GET {path}: {}", r.status());
         r.json().await.unwrap()
     }
@@ -121,10 +156,19 @@ impl SunApp {
     }
 
     /// Poll the simulator's counters until `done` holds (panics after `secs`).
-    pub async fn until(&self, secs: u64, what: &str, done: impl Fn(&deskbridge::sim::TokenCounts) -> bool) {
+    pub async fn until(
+        &self,
+        secs: u64,
+        what: &str,
+        done: impl Fn(&deskbridge::sim::TokenCounts) -> bool,
+    ) {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
         while !done(&self.sun.counts()) {
-            assert!(tokio::time::Instant::now() < deadline, "{what}: {:?}", self.sun.counts());
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: {:?}",
+                self.sun.counts()
+            );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }

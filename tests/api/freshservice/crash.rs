@@ -1,0 +1,116 @@
+//! The Freshservice crash test: the real binary, SIGKILLed inside each Freshservice step of a
+//! job's life (see `tests/api/crash.rs` for the harness), restarted on the same data. The ticket
+//! ends with one link note, one note carrying each artifact once, and one summary note, and the
+//! log holds none of the connection's secrets.
+
+use super::*;
+use crate::crash::{arm, free_port, kill_when_called, Child};
+use deskbridge::sim::{FaultAction, SessionEnd};
+
+#[tokio::test]
+async fn a_sigkill_inside_each_freshservice_step_loses_nothing_and_duplicates_nothing() {
+    let fs = FreshserviceSim::start(FS_KEY).await;
+    let st = SplashtopSim::start(SPLASHTOP_TOKEN).await;
+    st.set_transcripts_enabled(true);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let text = config(dir.path(), &listen, &fs.base_url(), &st.base_url(), "");
+    let ticket = fs.add_ticket(SimTicket::default());
+    // enough earlier conversation that every look for a note or a file reads two pages
+    for i in 0..110 {
+        fs.add_reply(ticket, &format!("earlier reply {i}"));
+    }
+    let f = fs.faults();
+
+    // 1. session_created: the link note was stored, the answer never came
+    arm(f, "POST", "/notes", FaultAction::ApplyThenHang);
+    let mut child = Child::start(dir.path(), port, &text).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{}/hooks/fs", child.base))
+        .header(FS_HEADER, FS_TOKEN)
+        .header("content-type", "application/json")
+        .body(fs.workflow_body(ticket).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    kill_when_called(&mut child, f, "POST", "/notes").await;
+    assert_eq!(fs.notes(ticket).iter().filter(|n| n.private).count(), 1);
+
+    // 2. link_posted → waiting_for_end: the restarted child finds the note on page 2
+    child.restart().await;
+    let job = wait_for_state(&client, &child.base, &id, "waiting_for_end", 15).await;
+    let code = job["session"]["code"].as_str().unwrap().to_string();
+
+    // 3. collecting: reading what the ticket already carries hangs
+    child.kill();
+    assert!(st.end_session(&code, SessionEnd::sample(3, 2, 4)));
+    arm(f, "GET", "/conversations", FaultAction::Hang);
+    child.restart().await;
+    kill_when_called(&mut child, f, "GET", "/conversations").await;
+
+    // 4. attaching: the upload hangs before Freshservice stores it...
+    arm(f, "POST", "/notes", FaultAction::Hang);
+    child.restart().await;
+    kill_when_called(&mut child, f, "POST", "/notes").await;
+    assert_eq!(fs.attachments(ticket).len(), 0);
+
+    // 5. ...then is stored, and the answer never comes
+    arm(f, "POST", "/notes", FaultAction::ApplyThenHang);
+    child.restart().await;
+    kill_when_called(&mut child, f, "POST", "/notes").await;
+    assert_eq!(fs.attachments(ticket).len(), 4, "one note, all four files");
+
+    // 6. the summary note is stored, the answer never comes
+    arm(f, "POST", "/notes", FaultAction::ApplyThenHang);
+    child.restart().await;
+    kill_when_called(&mut child, f, "POST", "/notes").await;
+
+    child.restart().await;
+    let job = wait_for_state(&client, &child.base, &id, "done", 20).await;
+
+    let mine: Vec<_> = fs.notes(ticket).into_iter().filter(|n| n.private).collect();
+    let count = |needle: &str| mine.iter().filter(|n| n.body_text.contains(needle)).count();
+    assert_eq!(
+        count(&format!("[deskbridge:job/{id}/link]")),
+        1,
+        "one link note"
+    );
+    assert_eq!(
+        count(&format!("[deskbridge:job/{id}/summary]")),
+        1,
+        "one summary note"
+    );
+    assert_eq!(mine.len(), 3, "link, files, summary and nothing else");
+    let mut names: Vec<String> = fs.attachments(ticket).into_iter().map(|a| a.name).collect();
+    names.sort();
+    let mut want: Vec<String> = ["chat.txt", "file-transfers.csv", "log.csv", "manifest.json"]
+        .iter()
+        .map(|s| format!("session-{code}-{s}"))
+        .collect();
+    want.sort();
+    assert_eq!(names, want, "each artifact exactly once");
+    let found = job["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["attached"]["found_existing"] == true)
+        .count();
+    assert_eq!(
+        found, 4,
+        "the files stored before the crash were found, not uploaded again"
+    );
+
+    child.terminate();
+    let log = child.log_text();
+    assert!(log.contains(&id), "the log is the run's log");
+    for secret in [FS_KEY, FS_TOKEN, FS_BASIC_PASSWORD] {
+        assert!(!log.contains(secret), "secret {secret:?} found in the log");
+    }
+}
