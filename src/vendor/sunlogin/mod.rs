@@ -161,6 +161,15 @@ impl Sunlogin {
         })
     }
 
+    /// The store could not be read or written: worth another try later.
+    fn claim_error(&self, e: crate::store::StoreError) -> VendorError {
+        crate::outbound::UpstreamError::transient(format!(
+            "Sunlogin {}: the store cannot record which job a session belongs to: {e}",
+            self.id
+        ))
+        .into()
+    }
+
     fn claim_key(&self, log_id: &str) -> String {
         format!("sunlogin/{}/claimed/{log_id}", self.id)
     }
@@ -170,7 +179,7 @@ impl Sunlogin {
         let held = self
             .store
             .kv_get(&self.claim_key(log_id))
-            .map_err(|e| crate::outbound::UpstreamError::transient(e.to_string()))?;
+            .map_err(|e| self.claim_error(e))?;
         Ok(held.is_some_and(|h| h != job.as_bytes()))
     }
 
@@ -180,7 +189,7 @@ impl Sunlogin {
         let won = self
             .store
             .kv_compare_and_swap(&key, None, job.as_bytes())
-            .map_err(|e| crate::outbound::UpstreamError::transient(e.to_string()))?;
+            .map_err(|e| self.claim_error(e))?;
         Ok(won || !self.taken_by_other(log_id, job)?)
     }
 
