@@ -100,8 +100,10 @@ pub struct OAuth {
     up: Upstream,
     slot: GrantSlot<OAuthPair>,
     metrics: Arc<Metrics>,
-    /// The last refresh refused for good, for the status API; cleared by a new pair.
-    failure: Mutex<Option<String>>,
+    /// The refresh token last refused for good and the message, for the status API. It counts
+    /// while that token is still the stored one: an authorisation through the callback (another
+    /// `OAuth` value, same store) replaces the pair and so clears it.
+    failure: Mutex<Option<(String, String)>>,
     last_warned: AtomicI64,
 }
 
@@ -313,7 +315,8 @@ impl OAuth {
             Err(e) => {
                 let msg = format!("Splashtop {}: the OAuth grant is gone ({e}): an admin must authorise again at {}", self.vendor, self.start_url());
                 tracing::error!(vendor = %self.vendor, error = %msg, "Splashtop needs an admin");
-                *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg.clone());
+                let dead = old.value.refresh_token.clone();
+                *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some((dead, msg.clone()));
                 Err(VendorError::ReAuthorise(msg))
             }
         }
@@ -336,12 +339,12 @@ impl OAuth {
         st.refresh_token_expires_at = Some(Millis::from_unix_secs(pair.refresh_expires_at));
         let left = pair.refresh_expires_at - now();
         let at = Millis::from_unix_secs(pair.refresh_expires_at);
-        if let Some(msg) = self
+        let failure = self
             .failure
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
+            .clone();
+        if let Some((_, msg)) = failure.filter(|(dead, _)| *dead == pair.refresh_token) {
             (st.state, st.warning) = ("reauthorise", Some(msg));
         } else if left <= 0 {
             st.state = "refresh_token_expired";

@@ -261,7 +261,7 @@ async fn a_refresh_token_near_its_end_is_reported_days_ahead_while_readyz_stays_
 }
 
 #[tokio::test]
-async fn a_revoked_grant_fails_jobs_with_a_message_asking_for_a_new_authorisation() {
+async fn a_revoked_grant_fails_jobs_until_an_admin_authorises_again_without_a_restart() {
     let app = spawn_oauth().await;
     app.authorise().await;
     app.splashtop.revoke_oauth();
@@ -277,4 +277,18 @@ async fn a_revoked_grant_fails_jobs_with_a_message_asking_for_a_new_authorisatio
         st["vendors"][0]["credentials"]["state"], "reauthorise",
         "{st}"
     );
+
+    // The admin authorises again: no restart, the warning goes, the failed job can be retried.
+    app.authorise().await;
+    let st = app.get("/api/v1/status").await;
+    assert_eq!(st["vendors"][0]["credentials"]["state"], "ok", "{st}");
+    let r = app
+        .browser
+        .post(format!("{}/api/v1/jobs/{id}/retry", app.base))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.wait_for_state(&id, "waiting_for_end", 10).await;
 }
