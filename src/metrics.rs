@@ -6,6 +6,9 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// A value read at scrape time: name, labels, value.
+pub type Gauge = (&'static str, Vec<(String, String)>, f64);
+
 #[derive(Default)]
 pub struct Metrics {
     counters: Mutex<BTreeMap<(&'static str, String), f64>>,
@@ -77,7 +80,7 @@ impl Metrics {
     }
 
     /// Render everything, with the gauges the caller reads at scrape time appended.
-    pub fn render(&self, gauges: &[(&'static str, Vec<(String, String)>, f64)]) -> String {
+    pub fn render(&self, gauges: &[Gauge]) -> String {
         let mut out = String::new();
         let c = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         let mut last = "";

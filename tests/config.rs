@@ -185,3 +185,26 @@ fn the_debug_output_of_a_configuration_shows_no_secret() {
     );
     assert!(dbg.contains("[redacted]"));
 }
+
+#[test]
+fn an_account_id_is_only_for_zendesk_and_is_numeric() {
+    let e = err(&BASE.replace(
+        "inbound = { type = \"hmac\", secret = \"s\" }",
+        "inbound = { type = \"hmac\", secret = \"s\" }\naccount_id = \"123\"",
+    ));
+    assert_eq!(e.field, "itsm[0].account_id");
+    assert!(e.reason.contains("only zendesk"), "{e}");
+    let zendesk = r#"
+[[itsm]]
+id = "zd"
+kind = "zendesk"
+base_url = "https://acme.zendesk.com"
+auth = { type = "api_token", email = "a@acme.example", token = "t" }
+inbound = { type = "zendesk_signature", secret = "s" }
+account_id = "ACCOUNT"
+"#;
+    let e = err(zendesk);
+    assert_eq!(e.field, "itsm[0].account_id");
+    assert!(e.reason.contains("numeric"), "{e}");
+    assert!(load_str(&zendesk.replace("ACCOUNT", "12514403"), "x.toml").is_ok());
+}

@@ -54,6 +54,22 @@ pub(super) fn validate(cfg: &Config, file: &str) -> Result<(), ConfigError> {
         check_url(&c.base_url).or_else(|r| err(at("base_url"), r))?;
         check_itsm_auth(c.kind, &c.auth).or_else(|r| err(at("auth.type"), r))?;
         check_inbound(c.kind, &c.inbound).or_else(|r| err(at("inbound.type"), r))?;
+        if let Some(account) = &c.account_id {
+            // Checked against x-zendesk-account-id on every webhook: set on another kind of
+            // connection, or mistyped, it would refuse every call.
+            if c.kind != ItsmKind::Zendesk {
+                return err(
+                    at("account_id"),
+                    "only zendesk connections have an account id".into(),
+                );
+            }
+            if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return err(
+                    at("account_id"),
+                    format!("{account:?} is not a numeric Zendesk account id"),
+                );
+            }
+        }
         if let Some(rl) = &c.rate_limit {
             if rl.requests == 0 || rl.per.0.is_zero() {
                 return err(

@@ -3,7 +3,8 @@
 //! placeholders filled in by the simulator, and the shared secret in `X-Deskbridge-Token`.
 
 use super::{DemoTicket, ItsmSide};
-use crate::sim::{FreshserviceSim, SimTicket};
+use crate::sim::freshservice::SimTicket;
+use crate::sim::FreshserviceSim;
 use async_trait::async_trait;
 
 const API_KEY: &str = "demo-freshservice-api-key";

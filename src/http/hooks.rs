@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::clock::Millis;
 use crate::ids::ConnectionId;
-use crate::itsm::verify::verify;
+use crate::itsm::verify::verify_connection;
 use crate::itsm::Inbound;
 use crate::job::{Job, NewJob};
 use crate::rules::{self, Certainty};
@@ -75,7 +75,7 @@ async fn handle(
         .await
         .map_err(|_| too_big())?;
     let verified =
-        verify(&cfg.inbound, headers, &bytes, std::time::SystemTime::now()).map_err(|e| {
+        verify_connection(cfg, headers, &bytes, std::time::SystemTime::now()).map_err(|e| {
             let header = e.header().to_string();
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
                 .with_field("header", header)

@@ -5,7 +5,7 @@
 //! (`Mac::verify_slice`, `subtle`), and timestamped schemes refuse anything more than
 //! [`REPLAY_WINDOW`] away from our clock.
 
-use crate::config::InboundAuth;
+use crate::config::{InboundAuth, ItsmConfig};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
@@ -19,6 +19,7 @@ pub const SNOW_SIGNATURE: &str = "x-deskbridge-signature";
 pub const ZENDESK_SIGNATURE: &str = "x-zendesk-webhook-signature";
 pub const ZENDESK_TIMESTAMP: &str = "x-zendesk-webhook-signature-timestamp";
 pub const HUB_SIGNATURE: &str = "x-hub-signature";
+pub const ZENDESK_ACCOUNT: &str = "x-zendesk-account-id";
 
 /// Why a call was refused: always 401, naming the header at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +34,9 @@ pub enum VerifyError {
     Stale { header: String, skew_secs: i64 },
     #[error("header {0} does not carry the configured credentials")]
     BadCredentials(String),
+    /// Correctly signed, but by a sender this connection does not belong to.
+    #[error("header {header} names another sender: {reason}")]
+    WrongSender { header: String, reason: String },
 }
 
 impl VerifyError {
@@ -42,7 +46,8 @@ impl VerifyError {
             | VerifyError::Malformed { header: h, .. }
             | VerifyError::BadSignature(h)
             | VerifyError::Stale { header: h, .. }
-            | VerifyError::BadCredentials(h) => h,
+            | VerifyError::BadCredentials(h)
+            | VerifyError::WrongSender { header: h, .. } => h,
         }
     }
 }
@@ -181,6 +186,30 @@ pub fn verify<'a>(
     Ok(Verified(body))
 }
 
+/// [`verify`] with the connection's inbound scheme, then the sender checks that come from the
+/// connection's own settings: a Zendesk `account_id`, when configured, must be the one the
+/// `x-zendesk-account-id` header names. A signing secret can be pasted into two accounts'
+/// webhooks; the account check keeps one account's clicks off another account's connection.
+pub fn verify_connection<'a>(
+    cfg: &ItsmConfig,
+    headers: &HeaderMap,
+    body: &'a [u8],
+    now: SystemTime,
+) -> Result<Verified<'a>, VerifyError> {
+    let verified = verify(&cfg.inbound, headers, body, now)?;
+    if let Some(want) = cfg.account_id.as_deref() {
+        let sent = header(headers, ZENDESK_ACCOUNT)?;
+        if sent != want.trim() {
+            return Err(VerifyError::WrongSender {
+                header: ZENDESK_ACCOUNT.into(),
+                reason: "not the Zendesk account this connection is configured for (account_id)"
+                    .into(),
+            });
+        }
+    }
+    Ok(verified)
+}
+
 /// The headers a sender must add to `body` for the ServiceNow `hmac` scheme; used by the
 /// simulators, the demo and the benchmark to play the UI Action's part.
 pub fn sign_servicenow(secret: &str, body: &[u8], unix_secs: i64) -> [(&'static str, String); 2] {
@@ -192,6 +221,21 @@ pub fn sign_servicenow(secret: &str, body: &[u8], unix_secs: i64) -> [(&'static 
         (SNOW_TIMESTAMP, ts),
         (
             SNOW_SIGNATURE,
+            base64::engine::general_purpose::STANDARD.encode(sig),
+        ),
+    ]
+}
+
+/// The signature headers Zendesk adds to `body` sent at `timestamp` (ISO 8601, used verbatim in
+/// the signed string); used by the Zendesk simulator and the demo to play the webhook's part.
+pub fn sign_zendesk(secret: &str, body: &[u8], timestamp: &str) -> [(&'static str, String); 2] {
+    let sig = hmac(secret, &[timestamp.as_bytes(), body])
+        .finalize()
+        .into_bytes();
+    [
+        (ZENDESK_TIMESTAMP, timestamp.to_string()),
+        (
+            ZENDESK_SIGNATURE,
             base64::engine::general_purpose::STANDARD.encode(sig),
         ),
     ]

@@ -1,5 +1,5 @@
 //! In-process HTTP simulators of the upstream systems deskbridge talks to (ServiceNow,
-//! Splashtop, Freshservice, and later Jira, Zendesk, Sunlogin). Each one is a real axum server on
+//! Splashtop, Jira, Zendesk, Freshservice, and later Sunlogin). Each one is a real axum server on
 //! a random `127.0.0.1` port that follows the contract in `shared/contracts/` closely enough that
 //! product code cannot tell it from the real service: same paths, auth, payloads, error envelopes,
 //! paging and rate-limit answers. Tests and the `demo` command start them, point the product at
@@ -10,15 +10,21 @@
 
 pub mod fault;
 pub mod freshservice;
+pub mod jira;
 pub mod servicenow;
 pub mod splashtop;
 pub mod sunlogin;
+pub mod zendesk;
 
 pub use fault::{Fault, FaultAction, Faults, RecordedRequest};
-pub use freshservice::{FreshserviceSim, SimFile, SimNote, SimTicket};
+// Per-system record types (SimTicket, SimFile, ...) share names across systems: import them
+// by module path (`sim::zendesk::SimTicket`); only each simulator's handle is re-exported here.
+pub use freshservice::FreshserviceSim;
+pub use jira::{JiraSim, SimIssue, SimJiraAttachment, SimJiraComment, SimWebhook};
 pub use servicenow::{JournalEntry, ServiceNowSim, SimAttachment, SimIncident};
 pub use splashtop::{ChatLine, LogRow, SessionEnd, SimSession, SplashtopSim, TransferRow};
-pub use sunlogin::{FileTransfer, RemoteLog, SeatLog, SunloginSim, TokenCounts};
+pub use sunlogin::SunloginSim;
+pub use zendesk::{WebhookDelivery, ZendeskSim};
 
 use std::io;
 use std::net::SocketAddr;

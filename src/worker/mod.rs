@@ -25,6 +25,8 @@ use tracing::{info, instrument, warn, Instrument};
 
 pub use steps::StepError;
 
+type TicketKey = (ConnectionId, crate::ids::TicketRef);
+
 pub struct Worker {
     current: Current,
     shared: Shared,
@@ -34,7 +36,7 @@ pub struct Worker {
     global: Arc<Semaphore>,
     per_connection: Mutex<HashMap<ConnectionId, Arc<Semaphore>>>,
     /// Writes to one ticket are serialised (Jira counts writes per issue; notes keep their order).
-    tickets: Mutex<HashMap<(ConnectionId, crate::ids::TicketRef), Arc<tokio::sync::Mutex<()>>>>,
+    tickets: Mutex<HashMap<TicketKey, Arc<tokio::sync::Mutex<()>>>>,
     wake: Notify,
     tasks: tokio_util::task::TaskTracker,
     alive: std::sync::atomic::AtomicBool,

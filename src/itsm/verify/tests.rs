@@ -1,7 +1,7 @@
 //! Signature tests per scheme: good, wrong, missing, stale.
 
 use super::*;
-use crate::config::Secret;
+use crate::config::{ItsmConfig, Secret};
 
 const BODY: &[u8] = br#"{"event_id":"e1","sys_id":"abc"}"#;
 
@@ -177,4 +177,153 @@ fn shared_headers_and_basic_auth_compare_the_configured_secret() {
         base64::engine::general_purpose::STANDARD.encode("fs:px")
     );
     assert!(verify(&basic, &headers(&[("authorization", bad)]), BODY, now()).is_err());
+}
+
+// --- Zendesk: base64(HMAC-SHA256(secret, timestamp header as sent + raw body)), 300 s window.
+
+const ZD_TS: &str = "2027-01-15T08:00:00Z";
+
+fn zd_auth(secret: &str) -> InboundAuth {
+    InboundAuth::ZendeskSignature {
+        secret: Secret::new(secret),
+    }
+}
+
+/// Our clock `offset` seconds after `ZD_TS`.
+fn zd_now(offset: i64) -> SystemTime {
+    let sent = time::OffsetDateTime::parse(ZD_TS, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp();
+    SystemTime::UNIX_EPOCH + Duration::from_secs((sent + offset) as u64)
+}
+
+#[test]
+fn a_zendesk_signature_matches_a_known_answer_computed_outside_this_code() {
+    // python3: base64(hmac.new(b"zk-known-answer", ts + body, sha256).digest())
+    let body = br#"{"ticket_id": "35436"}"#;
+    let want = "OalJ14aGn0uCH/Z97N5JOD2TjSBrJ+TRImraKlDV1Yw=";
+    let signed = sign_zendesk("zk-known-answer", body, ZD_TS);
+    assert_eq!(signed[1], (ZENDESK_SIGNATURE, want.to_string()));
+    let h = headers(&[
+        (ZENDESK_TIMESTAMP, ZD_TS.into()),
+        (ZENDESK_SIGNATURE, want.into()),
+    ]);
+    assert!(verify(&zd_auth("zk-known-answer"), &h, body, zd_now(5)).is_ok());
+}
+
+#[test]
+fn a_zendesk_call_with_another_secret_or_a_changed_body_is_refused() {
+    let h = headers(&sign_zendesk("other", BODY, ZD_TS));
+    let e = verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err();
+    assert_eq!(e, VerifyError::BadSignature(ZENDESK_SIGNATURE.into()));
+    let h = headers(&sign_zendesk("zk", BODY, ZD_TS));
+    let e = verify(&zd_auth("zk"), &h, br#"{"event_id":"e2"}"#, zd_now(0)).unwrap_err();
+    assert_eq!(e, VerifyError::BadSignature(ZENDESK_SIGNATURE.into()));
+}
+
+#[test]
+fn a_zendesk_signature_covers_the_timestamp_string_as_sent_not_the_instant() {
+    // Same instant, other spelling: the signed string differs, so the signature must not match.
+    let h = headers(&[
+        (ZENDESK_TIMESTAMP, "2027-01-15T08:00:00+00:00".into()),
+        (
+            ZENDESK_SIGNATURE,
+            sign_zendesk("zk", BODY, ZD_TS)[1].1.clone(),
+        ),
+    ]);
+    let e = verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err();
+    assert_eq!(e, VerifyError::BadSignature(ZENDESK_SIGNATURE.into()));
+    // ...and that spelling verifies when it is the one that was signed.
+    let h = headers(&sign_zendesk("zk", BODY, "2027-01-15T08:00:00+00:00"));
+    assert!(verify(&zd_auth("zk"), &h, BODY, zd_now(0)).is_ok());
+}
+
+#[test]
+fn a_zendesk_timestamp_more_than_300_s_either_way_is_stale() {
+    let h = headers(&sign_zendesk("zk", BODY, ZD_TS));
+    for offset in [-301, 301, 3600] {
+        let e = verify(&zd_auth("zk"), &h, BODY, zd_now(offset)).unwrap_err();
+        assert!(
+            matches!(&e, VerifyError::Stale { header, .. } if header == ZENDESK_TIMESTAMP),
+            "{offset}: {e:?}"
+        );
+    }
+    for offset in [-300, 0, 300] {
+        assert!(
+            verify(&zd_auth("zk"), &h, BODY, zd_now(offset)).is_ok(),
+            "{offset}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_or_malformed_zendesk_header_is_named() {
+    let e = verify(&zd_auth("zk"), &HeaderMap::new(), BODY, zd_now(0)).unwrap_err();
+    assert_eq!(e, VerifyError::MissingHeader(ZENDESK_TIMESTAMP.into()));
+    let h = headers(&[(ZENDESK_TIMESTAMP, ZD_TS.into())]);
+    assert_eq!(
+        verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err(),
+        VerifyError::MissingHeader(ZENDESK_SIGNATURE.into())
+    );
+    // Unix seconds are not what Zendesk sends: named as malformed, not silently accepted.
+    let h = headers(&[
+        (ZENDESK_TIMESTAMP, "1800000000".into()),
+        (ZENDESK_SIGNATURE, "AAAA".into()),
+    ]);
+    let e = verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err();
+    assert!(
+        matches!(&e, VerifyError::Malformed { header, .. } if header == ZENDESK_TIMESTAMP),
+        "{e:?}"
+    );
+    let h = headers(&[
+        (ZENDESK_TIMESTAMP, ZD_TS.into()),
+        (ZENDESK_SIGNATURE, "not base64!".into()),
+    ]);
+    let e = verify(&zd_auth("zk"), &h, BODY, zd_now(0)).unwrap_err();
+    assert!(
+        matches!(&e, VerifyError::Malformed { header, .. } if header == ZENDESK_SIGNATURE),
+        "{e:?}"
+    );
+}
+
+fn zd_connection(account_id: Option<&str>) -> ItsmConfig {
+    let account = account_id
+        .map(|a| format!("account_id = {a:?}\n"))
+        .unwrap_or_default();
+    toml::from_str(&format!(
+        "id = \"zd\"\nkind = \"zendesk\"\nbase_url = \"https://acme.zendesk.com\"\n\
+         auth = {{ type = \"bearer\", token = \"t\" }}\ninbound = {{ type = \"zendesk_signature\", secret = \"zk\" }}\n{account}"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_configured_zendesk_account_must_be_the_one_the_header_names() {
+    let mut pairs = sign_zendesk("zk", BODY, ZD_TS).to_vec();
+    let cfg = zd_connection(Some("123456"));
+    // missing
+    let e = verify_connection(&cfg, &headers(&pairs), BODY, zd_now(0)).unwrap_err();
+    assert_eq!(e, VerifyError::MissingHeader(ZENDESK_ACCOUNT.into()));
+    // another account, correctly signed
+    pairs.push((ZENDESK_ACCOUNT, "999999".into()));
+    let e = verify_connection(&cfg, &headers(&pairs), BODY, zd_now(0)).unwrap_err();
+    assert_eq!(e.header(), ZENDESK_ACCOUNT);
+    assert!(matches!(e, VerifyError::WrongSender { .. }));
+    assert!(
+        !e.to_string().contains("123456"),
+        "the configured account is not told to the caller: {e}"
+    );
+    // the right one
+    pairs.pop();
+    pairs.push((ZENDESK_ACCOUNT, "123456".into()));
+    assert!(verify_connection(&cfg, &headers(&pairs), BODY, zd_now(0)).is_ok());
+    // without account_id any account goes, but the signature still decides
+    assert!(
+        verify_connection(&zd_connection(None), &headers(&pairs[..2]), BODY, zd_now(0)).is_ok()
+    );
+    let bad = headers(&sign_zendesk("other", BODY, ZD_TS));
+    assert!(matches!(
+        verify_connection(&cfg, &bad, BODY, zd_now(0)),
+        Err(VerifyError::BadSignature(_))
+    ));
 }

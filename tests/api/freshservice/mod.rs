@@ -10,7 +10,8 @@ mod limits;
 
 use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN, SPLASHTOP_TOKEN};
 use deskbridge::app::App;
-use deskbridge::sim::{FreshserviceSim, SimTicket, SplashtopSim};
+use deskbridge::sim::freshservice::SimTicket;
+use deskbridge::sim::{FreshserviceSim, SplashtopSim};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 

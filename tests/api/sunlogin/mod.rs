@@ -160,7 +160,7 @@ impl SunApp {
         &self,
         secs: u64,
         what: &str,
-        done: impl Fn(&deskbridge::sim::TokenCounts) -> bool,
+        done: impl Fn(&deskbridge::sim::sunlogin::TokenCounts) -> bool,
     ) {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
         while !done(&self.sun.counts()) {

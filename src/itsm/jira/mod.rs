@@ -1,0 +1,243 @@
+//! Jira Service Management, Cloud and Data Center (contracts/jira.md): Automation "Send web
+//! request" or a signed admin webhook in; the servicedeskapi request, comments and two-step
+//! attachments out, with the platform REST API for the fields JSM does not return (priority,
+//! labels, assignee), the attachment list and the size limit.
+//!
+//! A ticket is referred to by its issue key (`ITS-42`). Comments carry the note marker in
+//! their body, so "is this note already there" is answered by walking the comment pages;
+//! "is this file already there" by the issue's `attachment` field, by file name.
+
+mod assumed;
+mod errors;
+mod inbound;
+mod shapes;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use super::{
+    ArtifactFile, AttachmentLimits, BuildCtx, Inbound, InboundError, Itsm, ItsmError, Note,
+    RemoteAttachment, Result,
+};
+use crate::config::{ItsmAuth, ItsmConfig, ItsmKind};
+use crate::ids::{ConnectionId, TicketRef};
+use crate::outbound::{read_json, Upstream, UpstreamError};
+use crate::render::Markup;
+use crate::ticket::Ticket;
+use async_trait::async_trait;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tracing::instrument;
+
+pub use assumed::DEFAULT_TRIGGER_LABEL;
+
+pub fn build(cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm> {
+    Arc::new(Jira::new(cfg, ctx))
+}
+
+pub struct Jira {
+    id: ConnectionId,
+    up: Upstream,
+    auth: ItsmAuth,
+    trigger_label: String,
+    /// Issue key → serviceDeskId, learnt on the read; the attachment flow needs it.
+    desks: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for Jira {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jira")
+            .field("id", &self.id)
+            .field("upstream", &self.up)
+            .field("trigger_label", &self.trigger_label)
+            .finish()
+    }
+}
+
+/// A ticket reference must be an issue key: it goes into URL paths.
+fn key(t: &TicketRef) -> Result<String> {
+    inbound::issue_key(t.as_str()).ok_or_else(|| {
+        ItsmError::Contract(format!(
+            "ticket reference {t} is not a Jira issue key like ITS-42"
+        ))
+    })
+}
+
+impl Jira {
+    pub fn new(cfg: &ItsmConfig, ctx: &BuildCtx) -> Self {
+        Jira {
+            id: cfg.id.clone(),
+            up: Upstream::new(
+                format!("jira/{}", cfg.id),
+                &cfg.base_url,
+                cfg.rate_limit,
+                ctx.timeout,
+                ctx.metrics.clone(),
+            ),
+            auth: cfg.auth.clone(),
+            trigger_label: cfg
+                .trigger_label
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TRIGGER_LABEL.to_string()),
+            desks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn what(&self) -> String {
+        format!("Jira {}", self.id)
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let rb = self
+            .up
+            .client()
+            .request(method, self.up.url(path))
+            .header("Accept", "application/json");
+        match &self.auth {
+            ItsmAuth::ApiToken { email, token } => rb.basic_auth(email, Some(token.expose())),
+            ItsmAuth::Basic { username, password } => {
+                rb.basic_auth(username, Some(password.expose()))
+            }
+            ItsmAuth::Bearer { token } => rb.bearer_auth(token.expose()),
+            // validate() lets only api_token, basic and bearer through for Jira
+            ItsmAuth::ApiKey { .. } => rb,
+        }
+    }
+
+    async fn call_raw(
+        &self,
+        rb: reqwest::RequestBuilder,
+    ) -> std::result::Result<Value, UpstreamError> {
+        let resp = self.up.send(rb).await?;
+        let headers = resp.headers().clone();
+        read_json(&self.what(), resp, errors::envelope)
+            .await
+            .map_err(|e| errors::with_rate_limit(e, &headers, std::time::SystemTime::now()))
+    }
+
+    async fn call(&self, rb: reqwest::RequestBuilder) -> Result<Value> {
+        Ok(self.call_raw(rb).await?)
+    }
+
+    fn contract(&self, what: impl std::fmt::Display) -> ItsmError {
+        ItsmError::Contract(format!("{}: {what}", self.what()))
+    }
+
+    async fn request_facts(&self, key: &str) -> Result<shapes::RequestFacts> {
+        let rb = self
+            .req(reqwest::Method::GET, &format!("{}{key}", assumed::REQUEST))
+            .query(&[("expand", assumed::REQUEST_EXPAND)]);
+        let facts = shapes::request_facts(&self.call(rb).await?).map_err(|e| self.contract(e))?;
+        self.desks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_string(), facts.service_desk_id.clone());
+        Ok(facts)
+    }
+
+    async fn service_desk_of(&self, key: &str) -> Result<String> {
+        if let Some(id) = self
+            .desks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
+            return Ok(id.clone());
+        }
+        Ok(self.request_facts(key).await?.service_desk_id)
+    }
+
+    async fn issue(&self, key: &str, fields: &str) -> Result<Value> {
+        let rb = self
+            .req(reqwest::Method::GET, &format!("{}{key}", assumed::ISSUE))
+            .query(&[("fields", fields)]);
+        self.call(rb).await
+    }
+}
+
+#[async_trait]
+impl Itsm for Jira {
+    fn id(&self) -> &ConnectionId {
+        &self.id
+    }
+    fn kind(&self) -> ItsmKind {
+        ItsmKind::Jira
+    }
+    fn markup(&self) -> Markup {
+        Markup::JiraWiki
+    }
+
+    fn parse_inbound(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Inbound, InboundError> {
+        inbound::parse(headers, body, &self.trigger_label)
+    }
+
+    #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
+    async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket> {
+        let key = key(ticket)?;
+        let facts = self.request_facts(&key).await?;
+        let name = match &facts.request_type_name {
+            Some(n) => Some(n.clone()),
+            None => {
+                let path =
+                    assumed::request_type_path(&facts.service_desk_id, &facts.request_type_id);
+                let v = self.call(self.req(reqwest::Method::GET, &path)).await?;
+                Some(
+                    v.get("name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| self.contract("the request type answer has no `name`"))?
+                        .to_string(),
+                )
+            }
+        };
+        let issue = self.issue(&key, assumed::ISSUE_FIELDS).await?;
+        Ok(shapes::ticket(&facts, name, &issue))
+    }
+
+    #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
+    async fn find_note(&self, ticket: &TicketRef, marker: &str) -> Result<bool> {
+        self.find_comment(&key(ticket)?, marker).await
+    }
+
+    #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
+    async fn post_note(&self, ticket: &TicketRef, note: &Note) -> Result<()> {
+        self.post_comment(&key(ticket)?, note).await
+    }
+
+    #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
+    async fn list_attachments(&self, ticket: &TicketRef) -> Result<Vec<RemoteAttachment>> {
+        let v = self
+            .issue(&key(ticket)?, assumed::ATTACHMENT_FIELDS)
+            .await?;
+        let list = v
+            .pointer("/fields/attachment")
+            .and_then(Value::as_array)
+            .ok_or_else(|| self.contract("the issue answer has no `fields.attachment` list"))?;
+        Ok(list.iter().filter_map(shapes::attachment).collect())
+    }
+
+    #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket, files = files.len()))]
+    async fn attach(
+        &self,
+        ticket: &TicketRef,
+        files: &[ArtifactFile],
+    ) -> Result<Vec<RemoteAttachment>> {
+        if files.is_empty() {
+            return Ok(vec![]);
+        }
+        let key = key(ticket)?;
+        let desk = self.service_desk_of(&key).await?;
+        self.attach_files(&key, &desk, files).await
+    }
+
+    #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
+    async fn attachment_limits(&self, ticket: &TicketRef) -> Result<AttachmentLimits> {
+        key(ticket)?;
+        self.upload_limit().await
+    }
+}

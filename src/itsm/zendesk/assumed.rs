@@ -1,0 +1,36 @@
+//! Every Zendesk API fact the adapter relies on that `shared/contracts/zendesk.md` does **not**
+//! state (the research, `shared/research/itsm.md` §3, marks them [?] or does not cover them).
+//! Nothing else in the adapter hard-codes these: correct them here against
+//! developer.zendesk.com when they turn out wrong, and change the simulator (`src/sim/zendesk/`,
+//! which answers the same shapes) with them.
+
+/// `GET /api/v2/users/{id}` answers `{"user": {id, name, email, ...}}`: the requester's and the
+/// assignee's name and e-mail (the ticket only carries `requester_id`, `assignee_id`).
+pub const USER_PATH: &str = "/api/v2/users";
+pub const USER_KEY: &str = "user";
+
+/// `GET /api/v2/brands/{id}` answers `{"brand": {id, name, ...}}`: the normalised ticket's
+/// `brand` is the brand's name, like `queue` is the group's name.
+pub const BRAND_PATH: &str = "/api/v2/brands";
+pub const BRAND_KEY: &str = "brand";
+
+/// Offset paging of `GET /api/v2/tickets/{id}/comments`: `per_page` up to 100, oldest first.
+pub const COMMENTS_PER_PAGE: u32 = 100;
+
+/// A comment is returned with `body`, `html_body` and `plain_body`; which of them keeps a
+/// Markdown note's text verbatim is not documented, so the marker is looked for in all three.
+pub const COMMENT_TEXT_FIELDS: [&str; 3] = ["body", "plain_body", "html_body"];
+
+/// Statuses that mean "send it again" beyond the shared ones (429, 5xx): Zendesk answers
+/// `409 Conflict` when two updates of one ticket collide (an agent saving the ticket while
+/// deskbridge adds its note), and sending the same update again is what it expects.
+pub const TRANSIENT_STATUSES: [u16; 1] = [409];
+
+/// Largest file Zendesk accepts as an attachment (the contract has no figure; the research
+/// notes "[?] Maximum attachment size: not found"). 50 MB is the documented product limit.
+pub const MAX_ATTACHMENT_BYTES: u64 = 50 * 1024 * 1024;
+
+/// The `event` object of `zen:event-type:ticket.tags_changed`: `{"tags_added": [...],
+/// "tags_removed": [...]}`. The generic `{"current", "previous"}` shape of other events is
+/// accepted as well (added = current minus previous).
+pub const TAGS_ADDED_KEY: &str = "tags_added";

@@ -1,0 +1,132 @@
+//! The crash test for Zendesk's own flow (see `crate::crash` for the harness): the real binary
+//! is SIGKILLed while each Zendesk write is in flight, after Zendesk applied it, and restarted
+//! on the same data. The ticket must end with one link note, one comment carrying each file
+//! once, and one summary note; an upload orphaned by a crash is simply left to expire.
+
+use super::*;
+use crate::crash::{arm, free_port, kill_when_called, Child};
+use deskbridge::sim::{FaultAction, SessionEnd};
+
+const PUT: &str = "PUT";
+const TICKETS: &str = "/api/v2/tickets/";
+const UPLOADS: &str = "/api/v2/uploads";
+
+#[tokio::test]
+async fn a_sigkill_inside_each_zendesk_write_loses_nothing_and_duplicates_nothing() {
+    let zd = ZendeskSim::start(ZD_EMAIL, ZD_TOKEN).await;
+    zd.connect_webhook(ZD_SECRET);
+    let st = SplashtopSim::start(SPLASHTOP_TOKEN).await;
+    st.set_transcripts_enabled(true);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let text = zd_config(
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        &zd,
+        &st.base_url(),
+    );
+    let mut child = Child::start(dir.path(), port, &text).await;
+    let client = reqwest::Client::new();
+    let ticket = zd.add_ticket(SimTicket::default());
+    let links = || {
+        zd.comments(ticket)
+            .iter()
+            .filter(|c| c.body.contains("/link]"))
+            .count()
+    };
+
+    // 1. the link note is on the ticket, the answer never came
+    arm(zd.faults(), PUT, TICKETS, FaultAction::ApplyThenHang);
+    let d = zd.click_start_remote_session(ticket, AGENT).unwrap();
+    let r = d
+        .send(&client, &format!("{}/hooks/zd", child.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    kill_when_called(&mut child, zd.faults(), PUT, TICKETS).await;
+    assert_eq!(links(), 1);
+
+    // the restarted service finds the note by its marker instead of writing it again
+    child.restart().await;
+    wait_for_state(&client, &child.base, &id, "waiting_for_end", 15).await;
+    assert_eq!(links(), 1, "one link note after the restart");
+
+    // 2. the first upload is stored, the answer never came: the upload is orphaned
+    arm(zd.faults(), "POST", UPLOADS, FaultAction::ApplyThenHang);
+    let code = st.sessions().last().unwrap().code.clone();
+    assert!(st.end_session(&code, SessionEnd::sample(3, 2, 4)));
+    kill_when_called(&mut child, zd.faults(), "POST", UPLOADS).await;
+    assert_eq!(zd.pending_uploads(), 1);
+    assert!(
+        zd.attachments(ticket).is_empty(),
+        "an upload is not an attachment"
+    );
+
+    // 3. the comment carrying the uploads is applied, the answer never came
+    arm(zd.faults(), PUT, TICKETS, FaultAction::ApplyThenHang);
+    child.restart().await;
+    kill_when_called(&mut child, zd.faults(), PUT, TICKETS).await;
+    assert_eq!(zd.attachments(ticket).len(), 4);
+
+    // 4. the summary note is applied, the answer never came
+    arm(zd.faults(), PUT, TICKETS, FaultAction::ApplyThenHang);
+    child.restart().await;
+    kill_when_called(&mut child, zd.faults(), PUT, TICKETS).await;
+
+    child.restart().await;
+    let job = wait_for_state(&client, &child.base, &id, "done", 20).await;
+
+    let comments = zd.comments(ticket);
+    let count = |needle: &str| comments.iter().filter(|c| c.body.contains(needle)).count();
+    assert_eq!(
+        count(&format!("[deskbridge:job/{id}/link]")),
+        1,
+        "one link note"
+    );
+    assert_eq!(
+        count(&format!("[deskbridge:job/{id}/summary]")),
+        1,
+        "one summary note"
+    );
+    let carriers = comments
+        .iter()
+        .filter(|c| !c.attachments.is_empty())
+        .count();
+    assert_eq!(carriers, 1, "one comment carries the files");
+    assert_eq!(
+        comments.len(),
+        4,
+        "description, link, files, summary: {comments:#?}"
+    );
+    let mut names: Vec<String> = zd
+        .attachments(ticket)
+        .into_iter()
+        .map(|a| a.file_name)
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = ["chat.txt", "file-transfers.csv", "log.csv", "manifest.json"]
+        .iter()
+        .map(|s| format!("session-{code}-{s}"))
+        .collect();
+    want.sort();
+    assert_eq!(names, want, "each artifact exactly once");
+    let found = job["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["attached"]["found_existing"] == true)
+        .count();
+    assert_eq!(
+        found, 4,
+        "the files attached before the crash were found, not uploaded again"
+    );
+    assert_eq!(
+        zd.pending_uploads(),
+        1,
+        "only the orphan of crash 2, which Zendesk deletes after 60 minutes"
+    );
+}
