@@ -98,13 +98,14 @@ async fn refresh(State(st): St, body: Bytes) -> Response {
     pair_answer(access, refresh)
 }
 
-fn number(q: &HashMap<String, String>, name: &str) -> Result<Option<i64>, Response> {
+/// A query parameter as an integer; the error is the message of the 400.
+fn number(q: &HashMap<String, String>, name: &str) -> Result<Option<i64>, String> {
     match q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v
             .parse()
             .map(Some)
-            .map_err(|_| bad_request(&format!("{name} must be an integer"))),
+            .map_err(|_| format!("{name} must be an integer")),
     }
 }
 
@@ -112,7 +113,7 @@ fn number(q: &HashMap<String, String>, name: &str) -> Result<Option<i64>, Respon
 fn page(q: &HashMap<String, String>, rows: Vec<Value>) -> Response {
     let (page, size) = match (number(q, "page"), number(q, "page_size")) {
         (Ok(p), Ok(s)) => (p.unwrap_or(1), s.unwrap_or(20)),
-        (Err(e), _) | (_, Err(e)) => return e,
+        (Err(e), _) | (_, Err(e)) => return bad_request(&e),
     };
     if page < 1 || !(1..=100).contains(&size) {
         return bad_request("page must be at least 1 and page_size between 1 and 100");
@@ -127,11 +128,11 @@ fn page(q: &HashMap<String, String>, rows: Vec<Value>) -> Response {
 }
 
 /// start_time and end_time, both required.
-fn window(q: &HashMap<String, String>) -> Result<(i64, i64), Response> {
+fn window(q: &HashMap<String, String>) -> Result<(i64, i64), String> {
     match (number(q, "start_time")?, number(q, "end_time")?) {
         (Some(s), Some(e)) if s <= e => Ok((s, e)),
-        (Some(_), Some(_)) => Err(bad_request("start_time is after end_time")),
-        _ => Err(bad_request("start_time and end_time are required")),
+        (Some(_), Some(_)) => Err("start_time is after end_time".into()),
+        _ => Err("start_time and end_time are required".into()),
     }
 }
 
@@ -139,7 +140,7 @@ fn window(q: &HashMap<String, String>) -> Result<(i64, i64), Response> {
 async fn remote_logs(State(st): St, Query(q): Params) -> Response {
     let (from, to) = match window(&q) {
         Ok(w) => w,
-        Err(e) => return e,
+        Err(e) => return bad_request(&e),
     };
     let mut rows: Vec<_> = st
         .data()
@@ -189,7 +190,7 @@ async fn seat_logs(State(st): St, Query(q): Params) -> Response {
     };
     let (from, to) = match window(&q) {
         Ok(w) => w,
-        Err(e) => return e,
+        Err(e) => return bad_request(&e),
     };
     let rows = st
         .data()

@@ -40,7 +40,7 @@ pub struct Splashtop {
 /// in the store.
 enum Auth {
     Token(Option<Secret>),
-    OAuth(oauth::OAuth),
+    OAuth(Box<oauth::OAuth>),
 }
 
 impl Auth {
@@ -83,7 +83,7 @@ fn text(v: &Value) -> String {
 impl Splashtop {
     pub fn new(cfg: &VendorConfig, ctx: &BuildCtx) -> Self {
         let auth = match (&cfg.auth, oauth::OAuth::from_config(cfg, ctx)) {
-            (_, Some(o)) => Auth::OAuth(o),
+            (_, Some(o)) => Auth::OAuth(Box::new(o)),
             (VendorAuth::Bearer { token }, None) => Auth::Token(Some(token.clone())),
             _ => Auth::Token(None),
         };

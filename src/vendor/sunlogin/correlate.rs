@@ -67,7 +67,7 @@ fn fits(row: &Value, w: &Watch) -> bool {
     if !seat.trim().eq_ignore_ascii_case(w.seat.trim()) {
         return false;
     }
-    if !secs(&row[assumed::START_TIME]).is_some_and(|s| s >= w.since) {
+    if secs(&row[assumed::START_TIME]).is_none_or(|s| s < w.since) {
         return false;
     }
     match w.device.as_deref().map(normalise).filter(|d| !d.is_empty()) {
