@@ -101,6 +101,13 @@ impl App {
             .min(Duration::from_secs(8));
         let stop = CancellationToken::new();
         let worker = tokio::spawn(state.worker.clone().run(stop.clone(), grace));
+        let current = state.current.clone();
+        let vendors = move || current.get().vendors.values().cloned().collect();
+        tokio::spawn(crate::vendor::keeper::run(
+            vendors,
+            stop.clone(),
+            crate::vendor::keeper::EVERY,
+        ));
         let accepting = state.accepting.clone();
         let store = state.shared.store.clone();
         info!(addr = %listener.local_addr()?, "deskbridge is listening");

@@ -267,11 +267,27 @@ pub async fn status(State(st): State<AppState>) -> Json<Value> {
         .map(|(s, n)| (s.as_str().to_string(), n.into()))
         .collect();
     let rt = st.current.get();
+    // Credentials that need an admin are named here, and in the log and /metrics, while /readyz
+    // stays up: the service still works for everything else.
+    let mut warnings = vec![];
+    let vendors: Vec<Value> = rt
+        .config
+        .vendor
+        .iter()
+        .map(|v| {
+            let credentials = rt.vendors.get(&v.id).map(|vendor| vendor.credentials());
+            if let Some(w) = credentials.as_ref().and_then(|c| c.warning.clone()) {
+                warnings.push(json!({"vendor": v.id, "message": w}));
+            }
+            json!({"id": v.id, "kind": v.kind, "credentials": credentials})
+        })
+        .collect();
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "jobs": counts,
         "connections": rt.config.itsm.iter().map(|c| json!({"id": c.id, "kind": c.kind})).collect::<Vec<_>>(),
-        "vendors": rt.config.vendor.iter().map(|v| json!({"id": v.id, "kind": v.kind})).collect::<Vec<_>>(),
+        "vendors": vendors,
+        "warnings": warnings,
         "audit_public_key": st.shared.audit.public_key(),
     }))
 }
@@ -299,6 +315,18 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         vec![],
         st.shared.store.size_on_disk() as f64,
     ));
+    let now = Millis::now();
+    let rt = st.current.get();
+    for (id, vendor) in &rt.vendors {
+        if let Some(end) = vendor.credentials().refresh_token_expires_at {
+            let left = (end.0 - now.0) as f64 / 1000.0;
+            gauges.push((
+                "deskbridge_vendor_refresh_token_expires_in_seconds",
+                vec![("vendor".to_string(), id.to_string())],
+                left.floor(),
+            ));
+        }
+    }
     let text = st.shared.metrics.render(&gauges);
     ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }

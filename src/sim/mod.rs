@@ -13,6 +13,7 @@ pub mod freshservice;
 pub mod jira;
 pub mod servicenow;
 pub mod splashtop;
+pub mod sunlogin;
 pub mod zendesk;
 
 pub use fault::{Fault, FaultAction, Faults, RecordedRequest};
@@ -22,6 +23,7 @@ pub use freshservice::FreshserviceSim;
 pub use jira::{JiraSim, SimIssue, SimJiraAttachment, SimJiraComment, SimWebhook};
 pub use servicenow::{JournalEntry, ServiceNowSim, SimAttachment, SimIncident};
 pub use splashtop::{ChatLine, LogRow, SessionEnd, SimSession, SplashtopSim, TransferRow};
+pub use sunlogin::SunloginSim;
 pub use zendesk::{WebhookDelivery, ZendeskSim};
 
 use std::io;

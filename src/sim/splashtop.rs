@@ -4,9 +4,13 @@
 //! `{"result", "data", "message"}` envelope (see `shared/contracts/splashtop.md`). Tests drive
 //! the session lifecycle from outside with [`SplashtopSim::mark_active`],
 //! [`SplashtopSim::end_session`] and [`SplashtopSim::expire_session`], as the technician and the
-//! end user would.
+//! end user would. The portal host's OAuth 2.0 endpoints live in `oauth.rs`; the API accepts
+//! their access tokens as well as the API token.
 
+mod oauth;
 mod routes;
+
+pub use oauth::OAuthCounts;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -180,6 +184,8 @@ struct StData {
     token: String,
     transcripts: bool,
     sessions: Vec<Session>,
+    /// OAuth apps, codes and tokens (`oauth.rs`).
+    oauth: oauth::OAuthSim,
 }
 
 /// Internal session record: the public view plus the lifecycle timestamps.
@@ -244,6 +250,7 @@ impl SplashtopSim {
                 token: token.to_string(),
                 transcripts: true,
                 sessions: Vec::new(),
+                oauth: oauth::OAuthSim::default(),
             }),
         });
         let faults = Faults::new();

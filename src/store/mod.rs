@@ -75,6 +75,8 @@ struct Inner {
     kv: sled::Tree,
     ingest: ingest::Ingest,
     flusher: flusher::Flusher,
+    /// One async lock per kv key that asks for one (see [`Store::kv_lock`]).
+    kv_locks: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -111,6 +113,7 @@ impl Store {
                 kv,
                 ingest,
                 flusher,
+                kv_locks: Default::default(),
             }),
         };
         store.recover_leases()?;
@@ -156,6 +159,35 @@ impl Store {
             .is_ok())
     }
 
+    /// Remove `key`, returning what it held: taking a single-use value (an OAuth `state`) is
+    /// one atomic step, so two callbacks cannot both consume it.
+    pub fn kv_take(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.inner.kv.remove(key)?.map(|v| v.to_vec()))
+    }
+
+    /// Every key under `prefix` with its value, in key order (housekeeping of short-lived values).
+    pub fn kv_scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out = vec![];
+        for kv in self.inner.kv.scan_prefix(prefix) {
+            let (k, v) = kv?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The async lock of a kv key, the same for every holder of this store. Writers that must
+    /// not overlap (renewing a single-use refresh token) take it around read-call-write. It lives
+    /// here, not in the adapter, because a configuration reload builds new adapters while steps
+    /// on the old ones are still running; the store is the one thing they all share.
+    pub fn kv_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .inner
+            .kv_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        locks.entry(key.to_string()).or_default().clone()
+    }
+
     /// Size of the store on disk, for metrics.
     pub fn size_on_disk(&self) -> u64 {
         self.inner.db.size_on_disk().unwrap_or(0)
@@ -164,5 +196,59 @@ impl Store {
     /// Whether the store answers: `/readyz`.
     pub fn is_healthy(&self) -> bool {
         self.inner.db.get(b"\0ready-probe").is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_kv_lock_is_shared_by_every_clone_of_the_store_and_only_for_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let other = store.clone();
+        let a = store.kv_lock("vendor/x/tokens");
+        assert!(Arc::ptr_eq(&a, &other.kv_lock("vendor/x/tokens")));
+        assert!(!Arc::ptr_eq(&a, &store.kv_lock("vendor/y/tokens")));
+        let _held = a.lock().await;
+        assert!(
+            other.kv_lock("vendor/x/tokens").try_lock().is_err(),
+            "held through the clone"
+        );
+        assert!(store.kv_lock("vendor/y/tokens").try_lock().is_ok());
+    }
+
+    #[test]
+    fn compare_and_swap_refuses_a_stale_expectation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.kv_compare_and_swap("k", None, b"one").unwrap());
+        assert!(!store.kv_compare_and_swap("k", None, b"two").unwrap());
+        assert!(store
+            .kv_compare_and_swap("k", Some(b"one"), b"two")
+            .unwrap());
+        assert_eq!(store.kv_get("k").unwrap().as_deref(), Some(&b"two"[..]));
+    }
+
+    #[test]
+    fn a_taken_value_is_gone_for_the_next_taker_and_scans_see_only_their_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.kv_put("oauth/state/a", b"1").unwrap();
+        store.kv_put("oauth/state/b", b"2").unwrap();
+        store.kv_put("other", b"3").unwrap();
+        let keys: Vec<String> = store
+            .kv_scan("oauth/state/")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["oauth/state/a", "oauth/state/b"]);
+        assert_eq!(
+            store.kv_take("oauth/state/a").unwrap().as_deref(),
+            Some(&b"1"[..])
+        );
+        assert_eq!(store.kv_take("oauth/state/a").unwrap(), None);
     }
 }

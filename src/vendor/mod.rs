@@ -5,6 +5,8 @@
 //! link; Sunlogin cannot create sessions at all and is correlated from its logs), so the
 //! session carries an opaque `extra` the vendor may use between calls.
 
+pub mod grant;
+pub mod keeper;
 pub mod splashtop;
 pub mod sunlogin;
 
@@ -111,6 +113,38 @@ impl VendorError {
 
 pub type Result<T, E = VendorError> = std::result::Result<T, E>;
 
+/// The state of a vendor's credentials, for `/api/v1/status`, `/metrics` and the log. Read from
+/// the store, never by calling the vendor, and never holding a secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CredentialStatus {
+    /// "api_token", "oauth2" or "sunlogin".
+    pub auth: &'static str,
+    /// "ok", "not_signed_in_yet" (Sunlogin signs in at the first job), "not_authorised" (an
+    /// admin must run the OAuth flow), "refresh_token_expiring", "refresh_token_expired" or
+    /// "reauthorise". Every state but the first two comes with a `warning`.
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_expires_at: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_at: Option<Millis>,
+    /// What an admin should do, when something needs doing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+impl CredentialStatus {
+    /// A credential written in the configuration (an API token): nothing to renew.
+    pub fn configured(auth: &'static str) -> Self {
+        CredentialStatus {
+            auth,
+            state: "ok",
+            access_token_expires_at: None,
+            refresh_token_expires_at: None,
+            warning: None,
+        }
+    }
+}
+
 #[async_trait]
 pub trait Vendor: Send + Sync + std::fmt::Debug {
     fn id(&self) -> &VendorId;
@@ -123,6 +157,13 @@ pub trait Vendor: Send + Sync + std::fmt::Debug {
     async fn session_state(&self, session: &Session) -> Result<SessionState>;
     async fn collect(&self, session: &Session, what: &[ArtifactKind]) -> Result<Collected>;
     async fn close_session(&self, session: &Session) -> Result<()>;
+    /// The credentials' state (see [`CredentialStatus`]); default: configured, nothing to renew.
+    fn credentials(&self) -> CredentialStatus {
+        CredentialStatus::configured("api_token")
+    }
+    /// Called every few minutes by [`keeper`]: renew what is about to expire even when no job
+    /// needs it, and log what an admin must do. Default: nothing to keep alive.
+    async fn keep_credentials_alive(&self) {}
 }
 
 /// What building a vendor needs besides its configuration.

@@ -11,5 +11,8 @@ mod flow;
 mod freshservice;
 mod isolation;
 mod jira;
+mod oauth;
+mod secrets;
+mod sunlogin;
 mod webhook;
 mod zendesk;

@@ -45,6 +45,8 @@ pub(super) fn router(state: Arc<StState>, faults: &Faults) -> Router {
     let app = Router::new()
         .nest("/api/open/v1", api)
         .route("/service_desk/psa/{code}", get(portal_page))
+        .route("/oauth2/authorize", get(super::oauth::authorize))
+        .route("/oauth2/token", post(super::oauth::token))
         .fallback(|| async { failure(StatusCode::NOT_FOUND, 40400, "not found") })
         .method_not_allowed_fallback(|| async {
             failure(StatusCode::METHOD_NOT_ALLOWED, 40500, "method not allowed")
@@ -71,7 +73,11 @@ async fn bearer_auth(State(st): St, req: Request, next: Next) -> Response {
     if quoted {
         return failure(StatusCode::UNAUTHORIZED, 41406, "invalid token format");
     }
-    if token != st.data().token {
+    let known = {
+        let data = st.data();
+        token == data.token || data.oauth.access_ok(token)
+    };
+    if !known {
         return failure(StatusCode::UNAUTHORIZED, 40100, "invalid token");
     }
     next.run(req).await

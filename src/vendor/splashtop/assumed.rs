@@ -34,5 +34,14 @@ pub const FILE_TRANSFER_FIELDS: [&str; 5] =
 /// Chat line fields: time, author, message.
 pub const CHAT_FIELDS: [&str; 3] = ["time", "author", "message"];
 
-/// The token endpoint of the OAuth 2.0 flow, under the portal URL (RFC 6749 shape assumed).
+/// The token endpoint of the OAuth 2.0 flow, under the portal URL (RFC 6749 shape assumed):
+/// form-encoded `grant_type=authorization_code` (`code`, `redirect_uri`, `client_id`,
+/// `client_secret`) or `grant_type=refresh_token` (`refresh_token`, `client_id`, `client_secret`),
+/// answering `{access_token, refresh_token, expires_in, token_type}` or `{error, error_description}`.
 pub const OAUTH_TOKEN_PATH: &str = "/oauth2/token";
+/// Optional answer field some servers add: the refresh token's remaining life in seconds. Read
+/// when present; otherwise the documented 30 days from issue are assumed.
+pub const OAUTH_REFRESH_EXPIRES_IN_KEY: &str = "refresh_token_expires_in";
+/// The authorize page under the portal URL. Verified (Splashtop's Open API page); kept here
+/// beside the token path so the whole OAuth route set is in one place.
+pub const OAUTH_AUTHORIZE_PATH: &str = "/oauth2/authorize";

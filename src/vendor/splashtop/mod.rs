@@ -6,15 +6,16 @@
 
 mod assumed;
 mod envelope;
+pub mod oauth;
 
 use super::{
-    Availability, BuildCtx, ChatLine, Collected, Result, Session, SessionRequest, SessionState,
-    Table, Vendor, VendorError,
+    Availability, BuildCtx, ChatLine, Collected, CredentialStatus, Result, Session, SessionRequest,
+    SessionState, Table, Vendor, VendorError,
 };
 use crate::clock::Millis;
 use crate::config::{ArtifactKind, PollConfig, Secret, VendorAuth, VendorConfig, VendorKind};
 use crate::ids::VendorId;
-use crate::outbound::{Upstream, UpstreamError};
+use crate::outbound::{Retry, Upstream, UpstreamError};
 use crate::store::Store;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -29,10 +30,29 @@ pub struct Splashtop {
     id: VendorId,
     up: Upstream,
     portal: String,
-    token: Option<Secret>,
+    auth: Auth,
     poll: PollConfig,
     store: Store,
     team: Mutex<Option<u64>>,
+}
+
+/// Where the bearer token comes from: the configuration (an API token), or the OAuth grant
+/// in the store.
+enum Auth {
+    Token(Option<Secret>),
+    OAuth(Box<oauth::OAuth>),
+}
+
+impl Auth {
+    async fn bearer(&self, id: &VendorId) -> Result<Secret> {
+        match self {
+            Auth::Token(Some(t)) => Ok(t.clone()),
+            Auth::Token(None) => Err(VendorError::ReAuthorise(format!(
+                "Splashtop {id}: no API token configured"
+            ))),
+            Auth::OAuth(o) => o.bearer().await,
+        }
+    }
 }
 
 impl std::fmt::Debug for Splashtop {
@@ -62,9 +82,10 @@ fn text(v: &Value) -> String {
 
 impl Splashtop {
     pub fn new(cfg: &VendorConfig, ctx: &BuildCtx) -> Self {
-        let token = match &cfg.auth {
-            VendorAuth::Bearer { token } => Some(token.clone()),
-            _ => None,
+        let auth = match (&cfg.auth, oauth::OAuth::from_config(cfg, ctx)) {
+            (_, Some(o)) => Auth::OAuth(Box::new(o)),
+            (VendorAuth::Bearer { token }, None) => Auth::Token(Some(token.clone())),
+            _ => Auth::Token(None),
         };
         Splashtop {
             id: cfg.id.clone(),
@@ -81,20 +102,29 @@ impl Splashtop {
                 .unwrap_or_else(|| "https://my.splashtop.com".into())
                 .trim_end_matches('/')
                 .to_string(),
-            token,
+            auth,
             poll: cfg.poll.clone(),
             store: ctx.store.clone(),
             team: Mutex::new(None),
         }
     }
 
+    /// One call with the current bearer token. With OAuth, a token Splashtop refuses is renewed
+    /// once and the call repeated once; an API token refused is the admin's to replace.
     async fn call(&self, rb: reqwest::RequestBuilder) -> Result<Value> {
-        let token = self.token.as_ref().ok_or_else(|| {
-            VendorError::ReAuthorise(format!(
-                "Splashtop {}: no access token yet: authorise it at /oauth/{}/start",
-                self.id, self.id
-            ))
-        })?;
+        let again = rb.try_clone();
+        let token = self.auth.bearer(&self.id).await?;
+        match (self.send(rb, &token).await, &self.auth, again) {
+            (Err(e), Auth::OAuth(o), Some(again)) if e.retry() == Retry::Auth => {
+                tracing::info!(vendor = %self.id, "Splashtop refused the OAuth access token; renewing it and trying once more");
+                let token = o.after_refusal(&token).await?;
+                self.send(again, &token).await
+            }
+            (res, _, _) => res,
+        }
+    }
+
+    async fn send(&self, rb: reqwest::RequestBuilder, token: &Secret) -> Result<Value> {
         let rb = rb
             .bearer_auth(token.expose())
             .header("Accept", "application/json");
@@ -328,6 +358,19 @@ impl Vendor for Splashtop {
                 status: Some(404), ..
             })) => Ok(()),
             Err(e) => Err(e),
+        }
+    }
+
+    fn credentials(&self) -> CredentialStatus {
+        match &self.auth {
+            Auth::OAuth(o) => o.status(),
+            Auth::Token(_) => CredentialStatus::configured("api_token"),
+        }
+    }
+
+    async fn keep_credentials_alive(&self) {
+        if let Auth::OAuth(o) = &self.auth {
+            o.keep_alive().await;
         }
     }
 }
