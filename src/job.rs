@@ -43,6 +43,19 @@ impl JobState {
         JobState::Skipped,
     ];
 
+    /// Whether a job in this state holds its ticket: a second click then answers "existing".
+    /// Only while the session may still be open; once collecting starts, a new click may
+    /// start a new session.
+    pub fn holds_ticket(self) -> bool {
+        matches!(
+            self,
+            JobState::Queued
+                | JobState::SessionCreated
+                | JobState::LinkPosted
+                | JobState::WaitingForEnd
+        )
+    }
+
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
@@ -279,6 +292,10 @@ impl Job {
     /// Stay in this state and look again at `due` without counting it as a failed attempt
     /// (a session still running).
     pub fn wait_until(&mut self, due: Millis, now: Millis) {
+        // A successful look resets the count: only consecutive failures may fail a job that
+        // waits for hours (scattered vendor hiccups over a long session must not add up).
+        self.attempt = 0;
+        self.error = None;
         self.due_at = due;
         self.updated_at = now;
     }
@@ -322,6 +339,11 @@ impl Job {
         self.attempt = 0;
         self.error = None;
         self.due_at = now;
+        if step == JobState::WaitingForEnd {
+            // The wait starts over: an admin retry of a long-failed wait would otherwise expire
+            // at once, without one look at the session.
+            self.waiting_since = Some(now);
+        }
         Ok(step)
     }
 

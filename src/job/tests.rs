@@ -122,3 +122,38 @@ fn state_names_and_codes_round_trip() {
         assert_eq!(json, format!("\"{}\"", s.as_str()));
     }
 }
+
+#[test]
+fn a_successful_look_at_a_running_session_resets_the_attempt_count() {
+    let mut j = job();
+    j.state = JobState::WaitingForEnd;
+    j.retry_at(Millis(2_000), Millis(1_500), "502".into());
+    j.retry_at(Millis(3_000), Millis(2_500), "502".into());
+    assert_eq!(j.attempt, 2);
+    j.wait_until(Millis(9_000), Millis(3_100));
+    assert_eq!(j.attempt, 0);
+    assert_eq!(j.error, None);
+}
+
+#[test]
+fn an_admin_retry_of_a_failed_wait_restarts_the_wait() {
+    let mut j = job();
+    j.state = JobState::WaitingForEnd;
+    j.waiting_since = Some(Millis(10));
+    j.fail(Millis(20), "x".into());
+    j.resume(Millis(5_000)).unwrap();
+    assert_eq!(j.waiting_since, Some(Millis(5_000)));
+}
+
+#[test]
+fn only_states_whose_session_may_be_open_hold_the_ticket() {
+    use JobState::*;
+    let holding: Vec<JobState> = JobState::ALL
+        .into_iter()
+        .filter(|s| s.holds_ticket())
+        .collect();
+    assert_eq!(
+        holding,
+        vec![Queued, SessionCreated, LinkPosted, WaitingForEnd]
+    );
+}

@@ -61,7 +61,7 @@ fn write_job(t: Tx, job: &Job, old: Option<&Job>) -> TxResult<()> {
     t[STATES].insert(keys::state(job.state.code(), &id), &[])?;
     let open_key = keys::joined(&[job.connection.as_str(), job.ticket.as_str()]);
     let open_now = t[OPEN].get(&open_key)?;
-    if job.state.is_terminal() {
+    if !job.state.holds_ticket() {
         if open_now.as_deref() == Some(id.as_bytes().as_slice()) {
             t[OPEN].remove(open_key)?;
         }
@@ -117,7 +117,7 @@ fn enqueue_one(t: Tx, job: &Job) -> TxResult<Enqueued> {
     if let Some(v) = t[OPEN].get(&open_key)? {
         if let Some(open) = t[JOBS].get(&v)? {
             let open = decode(&open)?;
-            if !open.state.is_terminal() {
+            if open.state.holds_ticket() {
                 if let Some(k) = &dedup_key {
                     t[DEDUP].insert(k.as_slice(), open.id.as_bytes().as_slice())?;
                 }
@@ -187,6 +187,20 @@ impl Store {
             Ok(false) => Err(SaveError::Conflict),
             Err(e) => Err(SaveError::Store(e.into())),
         }
+    }
+
+    /// The job that holds the ticket now (its session may still be open), if any.
+    pub fn ticket_holder(&self, connection: &str, ticket: &str) -> Result<Option<JobId>> {
+        let Some(v) = self.tree(OPEN).get(keys::joined(&[connection, ticket]))? else {
+            return Ok(None);
+        };
+        let Some(id) = JobId::from_slice(&v) else {
+            return Ok(None);
+        };
+        Ok(self
+            .get(&id)?
+            .filter(|j| j.state.holds_ticket())
+            .map(|j| j.id))
     }
 
     /// Jobs whose due time has come, oldest due first.

@@ -25,6 +25,48 @@ use tracing::{info, instrument, warn, Instrument};
 
 pub use steps::StepError;
 
+/// How many due jobs one dispatch round looks at.
+const DUE_SCAN: usize = 10_000;
+/// Bound on the job → connection memo.
+const CONN_CACHE_MAX: usize = 50_000;
+
+/// What a dispatch round did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Dispatched {
+    pub started: usize,
+    /// Due jobs were left waiting for a free slot.
+    pub blocked: bool,
+}
+
+/// Marks a job as running in this process for as long as its task lives, panics included,
+/// and wakes the dispatcher when it ends (a slot is free).
+struct RunningGuard {
+    worker: Arc<Worker>,
+    id: JobId,
+}
+
+impl RunningGuard {
+    fn new(worker: Arc<Worker>, id: JobId) -> Self {
+        worker
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id);
+        RunningGuard { worker, id }
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.worker
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+        self.worker.wake();
+    }
+}
+
 type TicketKey = (ConnectionId, crate::ids::TicketRef);
 
 pub struct Worker {
@@ -33,6 +75,7 @@ pub struct Worker {
     /// Identifies this process's leases.
     owner: u64,
     running: Mutex<HashSet<JobId>>,
+    conns: Mutex<HashMap<JobId, ConnectionId>>,
     global: Arc<Semaphore>,
     per_connection: Mutex<HashMap<ConnectionId, Arc<Semaphore>>>,
     /// Writes to one ticket are serialised (Jira counts writes per issue; notes keep their order).
@@ -58,6 +101,7 @@ impl Worker {
             shared,
             owner: rand::random(),
             running: Mutex::new(HashSet::new()),
+            conns: Mutex::new(HashMap::new()),
             global: Arc::new(Semaphore::new(concurrency)),
             per_connection: Mutex::new(HashMap::new()),
             tickets: Mutex::new(HashMap::new()),
@@ -82,11 +126,17 @@ impl Worker {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken, grace: Duration) {
         self.alive.store(true, std::sync::atomic::Ordering::Relaxed);
         while !shutdown.is_cancelled() {
-            if let Err(e) = self.dispatch() {
-                warn!(error = %e, "the worker cannot read the store");
-            }
+            let blocked = match self.dispatch() {
+                Ok(d) => d.blocked,
+                Err(e) => {
+                    warn!(error = %e, "the worker cannot read the store");
+                    false
+                }
+            };
             let tick = self.current.get().config.worker.tick.0;
+            // With every slot taken, a finishing step wakes us; no point looking sooner.
             let sleep = match self.shared.store.next_due() {
+                _ if blocked => tick,
                 Ok(Some(at)) => at.since(Millis::now()).min(tick),
                 _ => tick,
             };
@@ -123,59 +173,75 @@ impl Worker {
         Some((p, g))
     }
 
-    /// Lease every due job that has a free slot and start its step. Returns how many started.
-    pub fn dispatch(self: &Arc<Self>) -> crate::store::Result<usize> {
+    /// Lease every due job that has a free slot and start its step.
+    pub fn dispatch(self: &Arc<Self>) -> crate::store::Result<Dispatched> {
         let store = &self.shared.store;
         let now = Millis::now();
         for id in store.expired_leases(now)? {
-            if !self
-                .running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .contains(&id)
-            {
+            if !self.is_running(&id) {
                 store.release(&id)?;
             }
         }
         let lease = self.current.get().config.worker.lease.0;
-        let mut started = 0;
-        for id in store.due_jobs(now, 512)? {
-            if self
-                .running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .contains(&id)
-            {
+        let mut out = Dispatched::default();
+        // Look well past the oldest jobs: a backlog on one saturated connection must not hide
+        // the due jobs of the others (keys only, so a long look is cheap).
+        for id in store.due_jobs(now, DUE_SCAN)? {
+            if self.global.available_permits() == 0 {
+                out.blocked = true;
+                break;
+            }
+            if self.is_running(&id) {
                 continue;
             }
-            let Some(job) = store.get(&id)? else { continue };
-            let Some(permits) = self.slot(&job.connection) else {
+            let Some(conn) = self.connection_of(&id)? else {
+                continue;
+            };
+            let Some(permits) = self.slot(&conn) else {
+                out.blocked = true;
                 continue;
             };
             let Some(job) = store.lease(&id, self.owner, now, now.plus(lease))? else {
                 continue;
             };
-            self.running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(id);
-            let me = self.clone();
+            let running = RunningGuard::new(self.clone(), id);
             let span = tracing::info_span!("job", job_id = %id, connection = %job.connection, ticket = %job.ticket);
             self.tasks.spawn(
                 async move {
-                    me.step(job).await;
-                    me.running
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&id);
-                    drop(permits);
-                    me.wake();
+                    // Dropped even if the step panics: the job is then left to its lease.
+                    let _running = running;
+                    let _permits = permits;
+                    _running.worker.step(job).await;
                 }
                 .instrument(span),
             );
-            started += 1;
+            out.started += 1;
         }
-        Ok(started)
+        Ok(out)
+    }
+
+    fn is_running(&self, id: &JobId) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(id)
+    }
+
+    /// A due job's connection, remembered so the dispatcher does not decode a job it cannot
+    /// start yet on every round.
+    fn connection_of(&self, id: &JobId) -> crate::store::Result<Option<ConnectionId>> {
+        let mut cache = self.conns.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(id) {
+            return Ok(Some(c.clone()));
+        }
+        let Some(job) = self.shared.store.get(id)? else {
+            return Ok(None);
+        };
+        if cache.len() >= CONN_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(*id, job.connection.clone());
+        Ok(Some(job.connection))
     }
 
     #[instrument(skip_all, fields(job_id = %job.id, state = job.state.as_str(), attempt = job.attempt + 1))]
@@ -254,27 +320,6 @@ impl Worker {
                 job.fail(now, e.message);
                 "failed"
             }
-        }
-    }
-
-    /// Run every step that is due now, and the ones they make due, until nothing is due or
-    /// `limit` passes: for tests and the demo, which want the queue drained before looking.
-    pub async fn drain(self: &Arc<Self>, limit: Duration) {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let started = self.dispatch().unwrap_or(0);
-            let busy = !self
-                .running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .is_empty();
-            if started == 0 && !busy {
-                return;
-            }
-            if tokio::time::Instant::now() > deadline {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 }

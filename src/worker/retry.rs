@@ -1,5 +1,5 @@
 //! How long to wait before the next attempt: exponential backoff with ±25 % jitter, or the
-//! upstream's `Retry-After` when it gave one. Pure, so it is tested without clocks.
+//! upstream's `Retry-After` when it gave one and it is longer. Pure, so it is tested without clocks.
 //!
 //! (The `backoff` crate drives in-process retry loops; our retries are durable due times in the
 //! store, so the schedule is a function of the attempt number instead.)
@@ -17,14 +17,17 @@ pub fn delay(
     retry_after: Option<Duration>,
     jitter: f64,
 ) -> Duration {
-    if let Some(after) = retry_after {
-        return after.min(MAX_RETRY_AFTER);
-    }
     let exp = 2f64.powi(attempt.saturating_sub(1).min(30) as i32);
     let base = cfg.base.0.as_secs_f64() * exp;
     let capped = base.min(cfg.max.0.as_secs_f64());
     let factor = 0.75 + 0.5 * jitter.clamp(0.0, 1.0);
-    Duration::from_secs_f64(capped * factor)
+    let backoff = Duration::from_secs_f64(capped * factor);
+    // Never sooner than the upstream asked, nor sooner than backoff would wait: a
+    // `Retry-After: 0` (or a date in the past) must not burn every attempt in milliseconds.
+    match retry_after {
+        Some(after) => after.min(MAX_RETRY_AFTER).max(backoff),
+        None => backoff,
+    }
 }
 
 #[cfg(test)]
@@ -53,6 +56,14 @@ mod tests {
         assert_eq!(delay(&cfg(), 3, None, 0.0), Duration::from_secs(6));
         assert!(delay(&cfg(), 3, None, 0.999) < Duration::from_secs(10));
         assert!(delay(&cfg(), 3, None, 0.999) > Duration::from_millis(9_900));
+    }
+
+    #[test]
+    fn a_zero_retry_after_still_backs_off() {
+        assert_eq!(
+            delay(&cfg(), 3, Some(Duration::ZERO), 0.0),
+            Duration::from_secs(6)
+        );
     }
 
     #[test]

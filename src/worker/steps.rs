@@ -68,7 +68,7 @@ pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<
         ))
     })?;
     match job.state {
-        JobState::Queued => start(rt, &*itsm, job).await,
+        JobState::Queued => start(rt, shared, &*itsm, job).await,
         JobState::SessionCreated => post_link(rt, &*itsm, job).await,
         JobState::LinkPosted => {
             job.waiting_since = Some(Millis::now());
@@ -99,7 +99,17 @@ fn vendor(rt: &Runtime, job: &Job) -> Result<Arc<dyn crate::vendor::Vendor>> {
 }
 
 /// Read the ticket, decide the rule on it, create the vendor session.
-async fn start(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
+async fn start(
+    rt: &Runtime,
+    shared: &Shared,
+    itsm: &dyn crate::itsm::Itsm,
+    job: &mut Job,
+) -> Result<Next> {
+    if let Some(s) = &job.session {
+        // Created and recorded before a crash or a failed save: never create a second one.
+        let detail = format!("session {} was created before a restart", s.code);
+        return Ok(Next::Advance(JobState::SessionCreated, detail));
+    }
     let mut ticket = itsm.read_ticket(&job.ticket).await?;
     // The agent who clicked is the one who runs the session; the read ticket may only know the
     // assignee.
@@ -158,7 +168,15 @@ async fn start(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Res
         vendor.id(),
         session.code
     );
-    job.session = Some(session);
+    job.session = Some(session.clone());
+    // Record the session before anything else can go wrong: a session the job forgets is one
+    // nobody closes. If an admin cancelled the job meanwhile, close it at once.
+    if let Err(e) = checkpoint(shared, job).await {
+        if let Err(close) = vendor.close_session(&session).await {
+            tracing::warn!(error = %close, "a session created for a cancelled job could not be closed");
+        }
+        return Err(e);
+    }
     Ok(Next::Advance(JobState::SessionCreated, detail))
 }
 
@@ -183,26 +201,28 @@ async fn wait_for_end(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job)
         .ok_or_else(|| StepError::permanent("the job has no session"))?;
     let now = Millis::now();
     let since = *job.waiting_since.get_or_insert(now);
-    if now.since(since) > poll.give_up_after.0 {
-        let plan = rt.plan(job.rule.as_deref());
-        notes::ensure_note(rt, itsm, job, &plan.expiry_note, "expired").await?;
-        if let Err(e) = vendor.close_session(&session).await {
-            tracing::warn!(error = %e, "the expired session could not be closed at the vendor");
-        }
-        return Ok(Next::Finish(
-            JobState::Expired,
-            format!(
-                "the session did not end within {:?}; expiry note posted",
-                poll.give_up_after
-            ),
-        ));
-    }
+    // Look first, even past the deadline: a session that ended during an outage near the
+    // deadline still gets its artifacts.
     match vendor.session_state(&session).await? {
         SessionState::Over { status, session } => {
             job.session = Some(session);
             Ok(Next::Advance(
                 JobState::Collecting,
                 format!("session over ({status}) after {} polls", job.polls + 1),
+            ))
+        }
+        SessionState::Open { .. } if now.since(since) > poll.give_up_after.0 => {
+            let plan = rt.plan(job.rule.as_deref());
+            notes::ensure_note(rt, itsm, job, &plan.expiry_note, "expired").await?;
+            if let Err(e) = vendor.close_session(&session).await {
+                tracing::warn!(error = %e, "the expired session could not be closed at the vendor");
+            }
+            Ok(Next::Finish(
+                JobState::Expired,
+                format!(
+                    "the session did not end within {:?}; expiry note posted",
+                    poll.give_up_after
+                ),
             ))
         }
         SessionState::Open { .. } => {
