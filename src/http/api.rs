@@ -27,8 +27,10 @@ pub struct ListQuery {
 
 pub async fn list_jobs(
     State(st): State<AppState>,
-    Query(q): Query<ListQuery>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    // serde's message names the parameter at fault ("unknown field `x`", "limit: invalid digit").
+    let Query(q) = q.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let state = match q.state.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(JobState::parse(s).ok_or_else(|| {
             ApiError::bad_request("invalid_query", format!("unknown state {s:?}"))
@@ -94,6 +96,17 @@ pub async fn retry_job(
     Path(id): Path<String>,
 ) -> Result<Json<Job>, ApiError> {
     let mut job = load(&st, &id)?;
+    // Two live jobs on one ticket would mean two sessions and two link notes.
+    let holder = st
+        .shared
+        .store
+        .ticket_holder(job.connection.as_str(), job.ticket.as_str())?;
+    if let Some(other) = holder.filter(|o| *o != job.id) {
+        return Err(conflict(format!(
+            "ticket {} already has a live job {other}: cancel it or let it finish first",
+            job.ticket
+        )));
+    }
     job.resume(Millis::now())
         .map_err(|e| conflict(e.to_string()))?;
     save(&st, &mut job).await?;

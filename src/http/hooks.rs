@@ -32,7 +32,14 @@ pub async fn receive(
         Ok((outcome, resp)) => (outcome, resp),
         Err(e) => (e.code, e.into_response()),
     };
-    st.shared.metrics.webhook(&connection, outcome);
+    // Unknown connections share one label: a path segment from the internet must not be able
+    // to grow the metrics without bound.
+    let label = if outcome == "not_found" {
+        "unknown"
+    } else {
+        connection.as_str()
+    };
+    st.shared.metrics.webhook(label, outcome);
     resp
 }
 

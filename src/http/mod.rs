@@ -55,6 +55,14 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/{vendor}/start", get(oauth::start))
         .route("/oauth/{vendor}/callback", get(oauth::callback))
         .nest("/api/v1", api)
+        .fallback(|| async { error::ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
         // Bodies are limited by the hook handler itself, per `max_body_bytes`, with a JSON 413.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)

@@ -235,3 +235,95 @@ async fn the_rules_test_route_explains_the_decision_like_the_command() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn every_api_error_is_json_naming_what_is_wrong() {
+    let app = spawn_app().await;
+    let get = |p: &str| {
+        app.client
+            .get(format!("{}{p}", app.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+    };
+    for (path, status, needle) in [
+        ("/api/v1/jobs?limit=abc", 400, "limit"),
+        ("/api/v1/jobs?colour=red", 400, "colour"),
+        ("/api/v1/nothing-here", 404, "no such route"),
+        ("/nothing-here", 404, "no such route"),
+    ] {
+        let r = get(path).await.unwrap();
+        assert_eq!(r.status(), status, "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(needle),
+            "{path}: {v}"
+        );
+    }
+    let r = app
+        .client
+        .delete(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "method_not_allowed"
+    );
+}
+
+#[tokio::test]
+async fn webhooks_to_unknown_connections_share_one_metrics_label() {
+    let app = spawn_app().await;
+    for name in ["a1", "b2", "c3"] {
+        let _ = app
+            .client
+            .post(format!("{}/hooks/{name}", app.base))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("deskbridge_webhooks_total{connection=\"unknown\",outcome=\"not_found\"} 3"),
+        "{text}"
+    );
+    assert!(!text.contains("\"a1\""));
+}
+
+#[tokio::test]
+async fn an_admin_retry_is_refused_while_another_job_holds_the_ticket() {
+    let app = spawn_app().await;
+    let (sys_id, body) = app.new_incident("Service Desk");
+    app.snow.set_password("rotated");
+    let first: Value = app.post_hook(&body).await.json().await.unwrap();
+    let first = first["job_id"].as_str().unwrap().to_string();
+    app.wait_for_state(&first, "failed", 10).await;
+    app.snow.set_password(SNOW_PASSWORD);
+    // the agent clicks again: a new job holds the ticket
+    let second: Value = app
+        .post_hook(&hook_body(&sys_id, "INC1", "Service Desk"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["status"], "queued");
+    let second = second["job_id"].as_str().unwrap().to_string();
+    app.wait_for_state(&second, "waiting_for_end", 10).await;
+    let r = app.admin_post(&format!("/api/v1/jobs/{first}/retry")).await;
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains(&second),
+        "{e}"
+    );
+}
