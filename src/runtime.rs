@@ -35,6 +35,8 @@ pub struct Shared {
 pub enum BuildError {
     #[error("{0}")]
     Template(#[from] crate::render::RenderError),
+    #[error("{0}")]
+    Vendor(String),
     #[error("{file}: rule[{index}] ({name:?}).{field}: {reason}")]
     Rule {
         file: String,
@@ -141,8 +143,9 @@ impl Runtime {
         let vendors = config
             .vendor
             .iter()
-            .map(|v| (v.id.clone(), vendor::build(v, &vctx)))
-            .collect();
+            .map(|v| vendor::build(v, &vctx).map(|built| (v.id.clone(), built)))
+            .collect::<Result<_, _>>()
+            .map_err(BuildError::Vendor)?;
         Ok(Runtime {
             config,
             itsm,

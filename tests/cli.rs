@@ -143,6 +143,28 @@ fn verify_catches_a_manifest_edited_to_match_an_altered_file() {
 }
 
 #[test]
+fn verify_names_a_file_the_manifest_does_not_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = tmp.path().join("files");
+    let key = artifacts(&tmp.path().join("data"), &files);
+    std::fs::write(
+        files.join("session-123456789-chat-2.txt"),
+        "10:01 Beth: forged\n",
+    )
+    .unwrap();
+    let out = deskbridge(
+        &["verify", "--public-key", &key, files.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("session-123456789-chat-2.txt: UNLISTED"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
 fn verify_finds_the_key_through_the_configuration() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");

@@ -102,4 +102,47 @@ fn check_manifest(
             )),
         }
     }
+    unlisted(path, manifest, candidates, report);
+}
+
+/// A `session-<code>-*` file beside the manifest that the manifest does not list was not
+/// collected by deskbridge (a forged chat where the manifest says none was available, say).
+fn unlisted(
+    path: &Path,
+    manifest: &serde_json::Value,
+    candidates: &[PathBuf],
+    report: &mut VerifyReport,
+) {
+    let Some(code) = manifest["session"]["code"].as_str() else {
+        return;
+    };
+    let prefix = format!("session-{code}-");
+    let listed: Vec<&str> = manifest["artifacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    let own = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let mut names: Vec<String> = candidates
+        .iter()
+        .filter_map(|c| c.file_name()?.to_str().map(String::from))
+        .collect();
+    if let Ok(rd) = std::fs::read_dir(path.parent().unwrap_or(Path::new("."))) {
+        names.extend(
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str().map(String::from)),
+        );
+    }
+    names.sort();
+    names.dedup();
+    for n in names
+        .iter()
+        .filter(|n| n.starts_with(&prefix) && n.as_str() != own && !listed.contains(&n.as_str()))
+    {
+        report.problems.push(format!("{n}: UNLISTED: it claims to belong to session {code} but the signed manifest does not list it"));
+    }
 }

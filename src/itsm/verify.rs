@@ -98,6 +98,16 @@ fn check_window(name: &str, sent: i64, now: SystemTime) -> Result<(), VerifyErro
     Ok(())
 }
 
+/// The top-level `timestamp` of a JSON body, in milliseconds, when there is one.
+fn body_timestamp_ms(body: &[u8]) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Stamp {
+        timestamp: Option<serde_json::Value>,
+    }
+    let v = serde_json::from_slice::<Stamp>(body).ok()?.timestamp?;
+    v.as_i64().or_else(|| v.as_str()?.parse().ok())
+}
+
 fn b64(name: &str, v: &str) -> Result<Vec<u8>, VerifyError> {
     base64::engine::general_purpose::STANDARD
         .decode(v)
@@ -156,6 +166,11 @@ pub fn verify<'a>(
             hmac(secret.expose(), &[body])
                 .verify_slice(&sig)
                 .map_err(|_| VerifyError::BadSignature(HUB_SIGNATURE.into()))?;
+            // No timestamp header is signed, but Jira's body carries one (ms) and the signature
+            // covers it: hold it to the same replay window.
+            if let Some(ms) = body_timestamp_ms(body) {
+                check_window(HUB_SIGNATURE, ms.div_euclid(1000), now)?;
+            }
         }
         InboundAuth::SharedHeader {
             header: name,

@@ -174,66 +174,9 @@ pub struct BuildCtx {
     pub timeout: Duration,
 }
 
-pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Arc<dyn Vendor> {
+pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Result<Arc<dyn Vendor>, String> {
     match cfg.kind {
-        VendorKind::Splashtop => Arc::new(splashtop::Splashtop::new(cfg, ctx)),
+        VendorKind::Splashtop => Ok(Arc::new(splashtop::Splashtop::new(cfg, ctx))),
         VendorKind::Sunlogin => sunlogin::build(cfg, ctx),
-    }
-}
-
-pub(crate) mod unsupported {
-    //! Placeholder for vendors whose adapter has not landed: every call fails permanently
-    //! with a message that says so, so a rule pointing at one fails its jobs visibly.
-    use super::*;
-
-    #[derive(Debug)]
-    pub struct Unsupported {
-        id: VendorId,
-        kind: VendorKind,
-        poll: crate::config::PollConfig,
-    }
-
-    impl Unsupported {
-        pub fn new(cfg: &VendorConfig) -> Self {
-            Unsupported {
-                id: cfg.id.clone(),
-                kind: cfg.kind,
-                poll: cfg.poll.clone(),
-            }
-        }
-        fn err(&self) -> VendorError {
-            VendorError::Contract(format!(
-                "vendor kind {:?} is not supported by this build",
-                self.kind
-            ))
-        }
-    }
-
-    #[async_trait]
-    impl Vendor for Unsupported {
-        fn id(&self) -> &VendorId {
-            &self.id
-        }
-        fn kind(&self) -> VendorKind {
-            self.kind
-        }
-        fn gives_link(&self) -> bool {
-            false
-        }
-        fn poll(&self) -> &crate::config::PollConfig {
-            &self.poll
-        }
-        async fn create_session(&self, _: &SessionRequest) -> Result<Session> {
-            Err(self.err())
-        }
-        async fn session_state(&self, _: &Session) -> Result<SessionState> {
-            Err(self.err())
-        }
-        async fn collect(&self, _: &Session, _: &[ArtifactKind]) -> Result<Collected> {
-            Err(self.err())
-        }
-        async fn close_session(&self, _: &Session) -> Result<()> {
-            Err(self.err())
-        }
     }
 }

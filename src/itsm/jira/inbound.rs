@@ -171,12 +171,13 @@ fn issue_updated(
             "this update of {key} does not add the label {trigger_label:?}"
         )));
     }
-    let event_id = match delivery_id(headers) {
-        Some(id) => id,
+    // De-duplicate on what the signature covers (the issue key and the body's timestamp), not
+    // on the unsigned delivery header: a captured request resent under a new identifier is
+    // still the same delivery. The header is the fallback for bodies without a timestamp.
+    let event_id = match text(v, "timestamp") {
+        Some(ts) => format!("{key}@{ts}"),
         None => {
-            let ts = text(v, "timestamp")
-                .ok_or_else(|| InboundError::MissingField("timestamp".into()))?;
-            format!("{key}@{ts}")
+            delivery_id(headers).ok_or_else(|| InboundError::MissingField("timestamp".into()))?
         }
     };
     let mut hint = hint(issue, &key);

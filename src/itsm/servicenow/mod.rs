@@ -217,10 +217,15 @@ impl Itsm for ServiceNow {
         let mut out = vec![];
         loop {
             let offset = out.len().to_string();
+            // A stable order, so offset paging cannot skip a file while attachments are added.
             let rb = self
                 .req(reqwest::Method::GET, "/api/now/attachment")
                 .query(&[
-                    ("sysparm_query", format!("table_sys_id={sys_id}").as_str()),
+                    (
+                        "sysparm_query",
+                        format!("table_sys_id={sys_id}^ORDERBYsys_created_on^ORDERBYsys_id")
+                            .as_str(),
+                    ),
                     ("sysparm_limit", &PAGE.to_string()),
                     ("sysparm_offset", &offset),
                 ]);

@@ -327,3 +327,27 @@ fn a_configured_zendesk_account_must_be_the_one_the_header_names() {
         Err(VerifyError::BadSignature(_))
     ));
 }
+
+#[test]
+fn a_hub_signed_body_with_an_old_timestamp_is_refused_as_a_replay() {
+    let auth = InboundAuth::HubSignature {
+        secret: Secret::new("hub"),
+    };
+    let sign = |b: &[u8]| {
+        format!(
+            "sha256={}",
+            hex::encode(hmac("hub", &[b]).finalize().into_bytes())
+        )
+    };
+    let fresh = br#"{"timestamp":1800000000000,"webhookEvent":"jira:issue_updated"}"#;
+    assert!(verify(
+        &auth,
+        &headers(&[(HUB_SIGNATURE, sign(fresh))]),
+        fresh,
+        now()
+    )
+    .is_ok());
+    let old = br#"{"timestamp":1799999000000,"webhookEvent":"jira:issue_updated"}"#;
+    let e = verify(&auth, &headers(&[(HUB_SIGNATURE, sign(old))]), old, now()).unwrap_err();
+    assert!(matches!(e, VerifyError::Stale { .. }), "{e:?}");
+}

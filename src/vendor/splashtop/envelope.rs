@@ -48,6 +48,10 @@ pub async fn read(what: &str, resp: reqwest::Response) -> Result<Value> {
                 &format!("result {code} ({}): {msg}", meaning(code)),
             );
             e.retry = retry_for(code);
+            if code == 40404 {
+                // "Not found" whatever HTTP status carried it, so callers test one thing.
+                e.status = Some(404);
+            }
             Err(e.into())
         }
         (_, v) => {

@@ -209,10 +209,15 @@ impl Splashtop {
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
-            let total = data[assumed::TOTAL_KEY].as_u64().unwrap_or(0) as usize;
+            // `total` is an assumed field: without it, a full page means there may be more.
+            let total = data[assumed::TOTAL_KEY].as_u64().map(|t| t as usize);
             let got = batch.len();
             rows.extend(batch);
-            if got == 0 || rows.len() >= total || page > 10_000 {
+            let complete = match total {
+                Some(t) => rows.len() >= t,
+                None => got < assumed::PER_PAGE,
+            };
+            if got == 0 || complete || page > 10_000 {
                 break;
             }
         }
@@ -251,7 +256,8 @@ impl Vendor for Splashtop {
         let body = serde_json::json!({
             "channel_id": req.options.channel_id.unwrap_or(0),
             "customer_name": truncate(&req.customer_name, CUSTOMER_NAME_MAX),
-            "customer_issue": truncate(&format!("{}: {}", req.ticket_number, req.subject), 500),
+            // The job id lets an admin trace a session orphaned by a crash during this call.
+            "customer_issue": format!("{} [deskbridge {}]", truncate(&format!("{}: {}", req.ticket_number, req.subject), 440), req.job),
         });
         let data = self
             .call(
@@ -267,17 +273,25 @@ impl Vendor for Splashtop {
     #[instrument(skip_all, fields(vendor = %self.id, session = %session.code))]
     async fn session_state(&self, session: &Session) -> Result<SessionState> {
         let team = self.team_id().await?;
-        let data = self
+        let answer = self
             .call(
                 self.up
                     .client()
                     .get(self.path(team, &format!("psa/support_sessions/{}", session.id))),
             )
-            .await?;
-        let status = data["support_session"]["status"]
-            .as_str()
-            .unwrap_or("unknown")
-            .to_string();
+            .await;
+        let status = match answer {
+            Ok(data) => data["support_session"]["status"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_string(),
+            // 40404: the session is gone (expired or deleted under the channel's policy):
+            // that is over, and what it left behind can still be collected.
+            Err(VendorError::Upstream(UpstreamError {
+                status: Some(404), ..
+            })) => "deleted".to_string(),
+            Err(e) => return Err(e),
+        };
         if OVER.contains(&status.as_str()) {
             let mut s = session.clone();
             s.extra = serde_json::json!({"status": status});

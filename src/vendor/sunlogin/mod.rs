@@ -40,11 +40,14 @@ const MAX_PAGES: usize = 100;
 /// The reason the summary note gives for the chat.
 pub const NO_CHAT: &str = "from Sunlogin (its open API has no chat transcripts)";
 
-pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Arc<dyn Vendor> {
+pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Result<Arc<dyn Vendor>, String> {
     match Sunlogin::new(cfg, ctx) {
-        Some(s) => Arc::new(s),
-        // Unreachable after validation (kind and auth type are checked together).
-        None => Arc::new(super::unsupported::Unsupported::new(cfg)),
+        Some(s) => Ok(Arc::new(s)),
+        // Validation checks kind and auth type together, so only a hand-built config gets here.
+        None => Err(format!(
+            "vendor {}: a sunlogin vendor needs auth type \"sunlogin\"",
+            cfg.id
+        )),
     }
 }
 

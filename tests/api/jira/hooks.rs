@@ -34,10 +34,21 @@ async fn adding_the_label_starts_a_session_and_a_redelivery_is_the_same_job() {
         (Some(id), Some(true))
     );
     let job = app.wait_for_state(id, "waiting_for_end", 10).await;
-    assert_eq!(
-        job["event_id"],
-        hook.header("x-atlassian-webhook-identifier").unwrap()
-    );
+    // the delivery id is what the signature covers: the issue key and the body's timestamp
+    let body: Value = serde_json::from_slice(&hook.body).unwrap();
+    assert_eq!(job["event_id"], format!("{key}@{}", body["timestamp"]));
+
+    // a captured delivery resent under a fresh identifier header is still the same delivery
+    let mut forged = hook.clone();
+    for h in forged
+        .headers
+        .iter_mut()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("x-atlassian-webhook-identifier"))
+    {
+        h.1 = "forged-identifier".into();
+    }
+    let replay: Value = app.deliver(&forged).await.json().await.unwrap();
+    assert_eq!(replay["job_id"].as_str(), Some(id));
     assert_eq!(
         job["hint"]["agent"]["email"], "beth@acme.example",
         "the user who added the label"
@@ -167,7 +178,14 @@ async fn the_automation_token_is_required_and_checked() {
 #[tokio::test]
 async fn the_shipped_status_change_webhook_is_ignored_without_calling_jira() {
     let app = spawn_jira_app().await;
-    let body = STATUS_CHANGE.as_bytes().to_vec();
+    // the fixture as Jira would send it today (its 2017 timestamp is outside the replay window)
+    let mut fixture: Value = serde_json::from_str(STATUS_CHANGE).unwrap();
+    fixture["timestamp"] = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64)
+        .into();
+    let body = serde_json::to_vec(&fixture).unwrap();
     let sig = deskbridge::sim::jira::hub_signature(HUB_SECRET, &body);
     let r = app
         .post("jira-hook", body, &[("x-hub-signature", &sig)])

@@ -83,13 +83,24 @@ fn adding_the_label_asks_for_a_session_with_the_issue_as_hint() {
 }
 
 #[test]
-fn the_delivery_identifier_header_is_the_event_id() {
+fn the_signed_key_and_timestamp_are_the_event_id_not_the_unsigned_header() {
     let mut h = http::HeaderMap::new();
     h.insert(
         "x-atlassian-webhook-identifier",
         "a5c9b6e1-73c2-4a2f-9c51-0f3f2f1d6a10".parse().unwrap(),
     );
-    let r = request_of(parse_v(&with_label_change("", "remote-session"), &h));
+    let body = with_label_change("", "remote-session");
+    let r = request_of(parse_v(&body, &h));
+    let want = format!(
+        "{}@{}",
+        body["issue"]["key"].as_str().unwrap(),
+        body["timestamp"]
+    );
+    assert_eq!(r.event_id.unwrap().as_str(), want);
+    // without a timestamp in the body, the header is the delivery id
+    let mut bare = body.clone();
+    bare.as_object_mut().unwrap().remove("timestamp");
+    let r = request_of(parse_v(&bare, &h));
     assert_eq!(
         r.event_id.unwrap().as_str(),
         "a5c9b6e1-73c2-4a2f-9c51-0f3f2f1d6a10"
