@@ -14,9 +14,6 @@
 
 use axum::routing::post;
 
-/// The same allocator as the `deskbridge` binary, so the in-process server measures like it.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use deskbridge::clock::Millis;
 use deskbridge::config::load_str;
 use deskbridge::http::{router, AppState};
