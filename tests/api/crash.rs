@@ -99,6 +99,10 @@ impl Child {
         started.elapsed()
     }
 
+    pub fn pid(&self) -> u32 {
+        self.proc.as_ref().map(|p| p.id()).unwrap_or(0)
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -403,4 +407,73 @@ async fn the_logs_of_a_full_run_contain_no_secret_from_the_configuration() {
             assert!(!e.value.contains(secret));
         }
     }
+}
+
+#[tokio::test]
+async fn sighup_rereads_the_configuration_and_a_bad_one_is_refused() {
+    let snow = deskbridge::sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
+    let st = deskbridge::sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let text = config_text(
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        &snow.base_url(),
+        &st.base_url(),
+        "",
+    );
+    let mut child = Child::start(dir.path(), port, &text).await;
+    let client = reqwest::Client::new();
+    let sys_id = snow.add_incident(deskbridge::sim::SimIncident {
+        assignment_group: "Network".into(),
+        ..Default::default()
+    });
+    let network = hook_body(&sys_id, "INC0000046", "Network");
+    let send = |body: serde_json::Value| {
+        let (client, base) = (client.clone(), child.base.clone());
+        async move {
+            post_signed(&client, &base, "snow", body.to_string().as_bytes())
+                .await
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        send(network.clone()).await["status"],
+        "ignored",
+        "no rule for Network yet"
+    );
+
+    let hup = |pid: u32| {
+        Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    // a broken file is refused and the service keeps running on the old one
+    std::fs::write(&child.config, "[server]\nlisten = 1\n").unwrap();
+    assert!(hup(child.pid()).success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        child
+            .log_text()
+            .contains("the new configuration was refused"),
+        "{}",
+        child.log_text()
+    );
+    assert_eq!(send(network.clone()).await["status"], "ignored");
+
+    // a good one takes effect without a restart
+    std::fs::write(
+        &child.config,
+        text.replace(
+            "[\"Service Desk\", \"Desktop Support\"]",
+            "[\"Service Desk\", \"Network\"]",
+        ),
+    )
+    .unwrap();
+    assert!(hup(child.pid()).success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(send(network).await["status"], "queued");
 }
