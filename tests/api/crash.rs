@@ -422,7 +422,7 @@ async fn sighup_rereads_the_configuration_and_a_bad_one_is_refused() {
         &st.base_url(),
         "",
     );
-    let mut child = Child::start(dir.path(), port, &text).await;
+    let child = Child::start(dir.path(), port, &text).await;
     let client = reqwest::Client::new();
     let sys_id = snow.add_incident(deskbridge::sim::SimIncident {
         assignment_group: "Network".into(),

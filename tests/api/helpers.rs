@@ -26,14 +26,45 @@ pub struct TestApp {
     pub config_path: std::path::PathBuf,
     pub public_key: String,
     pub worker: std::sync::Arc<deskbridge::worker::Worker>,
-    stop: CancellationToken,
-    handle: Option<tokio::task::JoinHandle<()>>,
+    _running: Running,
 }
 
-impl Drop for TestApp {
+/// deskbridge running in this process on a port of its own; stopped when dropped. Every
+/// system's test app holds one.
+pub struct Running {
+    pub base: String,
+    pub public_key: String,
+    pub worker: std::sync::Arc<deskbridge::worker::Worker>,
+    stop: CancellationToken,
+}
+
+impl Drop for Running {
     fn drop(&mut self) {
         self.stop.cancel();
     }
+}
+
+/// Build deskbridge from `cfg` on 127.0.0.1:0 and run it (HTTP and worker) in the background.
+pub fn launch(cfg: deskbridge::config::Config) -> Running {
+    launch_on(cfg, std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+}
+
+/// [`launch`] on a listener bound beforehand (when the configuration must know the port).
+pub fn launch_on(cfg: deskbridge::config::Config, listener: std::net::TcpListener) -> Running {
+    let app = App::build(cfg, listener).unwrap();
+    let running = Running {
+        base: format!("http://127.0.0.1:{}", app.port()),
+        public_key: app.public_key(),
+        worker: app.worker(),
+        stop: CancellationToken::new(),
+    };
+    let s = running.stop.clone();
+    tokio::spawn(async move {
+        app.run_until_stopped(async move { s.cancelled().await })
+            .await
+            .unwrap();
+    });
+    running
 }
 
 /// The configuration every test starts from; `extra` is appended (more rules, say).
@@ -109,30 +140,17 @@ pub async fn spawn_app_edited(extra: &str, edit: impl FnOnce(String) -> String) 
     ));
     let config_path = dir.path().join("deskbridge.toml");
     std::fs::write(&config_path, text).unwrap();
-    let cfg = deskbridge::config::load(&config_path).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let app = App::build(cfg, listener).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let public_key = app.public_key();
-    let worker = app.worker();
-    let stop = CancellationToken::new();
-    let s = stop.clone();
-    let handle = tokio::spawn(async move {
-        app.run_until_stopped(async move { s.cancelled().await })
-            .await
-            .unwrap();
-    });
+    let running = launch(deskbridge::config::load(&config_path).unwrap());
     TestApp {
-        base,
+        base: running.base.clone(),
         snow,
         splashtop,
         client: reqwest::Client::new(),
         dir,
         config_path,
-        public_key,
-        worker,
-        stop,
-        handle: Some(handle),
+        public_key: running.public_key.clone(),
+        worker: running.worker.clone(),
+        _running: running,
     }
 }
 

@@ -9,11 +9,9 @@ mod flow;
 mod limits;
 
 use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN, SPLASHTOP_TOKEN};
-use deskbridge::app::App;
 use deskbridge::sim::freshservice::SimTicket;
 use deskbridge::sim::{FreshserviceSim, SplashtopSim};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 pub const FS_KEY: &str = "fs-key-Vb71";
 pub const FS_HEADER: &str = "X-Deskbridge-Token";
@@ -29,13 +27,7 @@ pub struct FsApp {
     pub public_key: String,
     /// Held so the data directory lives as long as the app.
     _dir: tempfile::TempDir,
-    stop: CancellationToken,
-}
-
-impl Drop for FsApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    _running: crate::helpers::Running,
 }
 
 /// The configuration of both connections; `rules` come before the default rules.
@@ -121,16 +113,10 @@ pub async fn spawn_fs_with(rules: &str) -> FsApp {
     )
     .unwrap();
     let cfg = deskbridge::config::load(&path).unwrap();
-    let app = App::build(cfg, std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let public_key = app.public_key();
-    let stop = CancellationToken::new();
-    let s = stop.clone();
-    tokio::spawn(async move {
-        app.run_until_stopped(async move { s.cancelled().await })
-            .await
-            .unwrap()
-    });
+    let running =
+        crate::helpers::launch_on(cfg, std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let base = running.base.clone();
+    let public_key = running.public_key.clone();
     FsApp {
         base,
         fs,
@@ -138,7 +124,7 @@ pub async fn spawn_fs_with(rules: &str) -> FsApp {
         client: reqwest::Client::new(),
         public_key,
         _dir: dir,
-        stop,
+        _running: running,
     }
 }
 

@@ -11,10 +11,8 @@ mod hooks;
 mod limits;
 
 use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN};
-use deskbridge::app::App;
 use deskbridge::sim::{JiraSim, SimIssue, SimWebhook, SplashtopSim};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 pub const EMAIL: &str = "deskbridge@acme.example";
 pub const API_TOKEN: &str = "atl-api-token-4Rt8";
@@ -29,13 +27,7 @@ pub struct JiraApp {
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     pub public_key: String,
-    stop: CancellationToken,
-}
-
-impl Drop for JiraApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    _running: crate::helpers::Running,
 }
 
 /// The configuration: both connections, Splashtop, and rules on the request type and project.
@@ -118,16 +110,9 @@ pub async fn spawn_jira_app_with(extra: &str) -> JiraApp {
     .unwrap();
     let cfg = deskbridge::config::load(&path).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let app = App::build(cfg, listener).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let public_key = app.public_key();
-    let stop = CancellationToken::new();
-    let s = stop.clone();
-    tokio::spawn(async move {
-        app.run_until_stopped(async move { s.cancelled().await })
-            .await
-            .unwrap()
-    });
+    let running = crate::helpers::launch_on(cfg, listener);
+    let base = running.base.clone();
+    let public_key = running.public_key.clone();
     JiraApp {
         base,
         jira,
@@ -135,7 +120,7 @@ pub async fn spawn_jira_app_with(extra: &str) -> JiraApp {
         client: reqwest::Client::new(),
         dir,
         public_key,
-        stop,
+        _running: running,
     }
 }
 

@@ -5,11 +5,9 @@
 mod flow;
 
 use crate::helpers::*;
-use deskbridge::app::App;
 use deskbridge::sim::{Fault, FaultAction, ServiceNowSim, SessionEnd, SplashtopSim};
 use serde_json::Value;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 pub const CLIENT_ID: &str = "deskbridge-client-1";
 pub const CLIENT_SECRET: &str = "oauth-client-secret-Zr7$";
@@ -21,13 +19,7 @@ pub struct OAuthApp {
     /// Never follows redirects: the test plays the browser step by step.
     pub browser: reqwest::Client,
     pub _dir: tempfile::TempDir,
-    stop: CancellationToken,
-}
-
-impl Drop for OAuthApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    _running: crate::helpers::Running,
 }
 
 pub async fn spawn_oauth() -> OAuthApp {
@@ -47,14 +39,7 @@ pub async fn spawn_oauth() -> OAuthApp {
         "the helper's vendor block changed: {text}"
     );
     let cfg = deskbridge::config::load_str(&text, "<oauth test>").unwrap();
-    let app = App::build(cfg, listener).unwrap();
-    let stop = CancellationToken::new();
-    let s = stop.clone();
-    tokio::spawn(async move {
-        app.run_until_stopped(async move { s.cancelled().await })
-            .await
-            .unwrap()
-    });
+    let running = crate::helpers::launch_on(cfg, listener);
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -65,7 +50,7 @@ pub async fn spawn_oauth() -> OAuthApp {
         splashtop,
         browser,
         _dir: dir,
-        stop,
+        _running: running,
     }
 }
 

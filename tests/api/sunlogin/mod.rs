@@ -7,10 +7,8 @@ mod flow;
 mod tokens;
 
 use crate::helpers::*;
-use deskbridge::app::App;
 use deskbridge::sim::{ServiceNowSim, SimIncident, SunloginSim};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 pub const APP_KEY: &str = "APPKEY-E2E";
 pub const APP_SECRET: &str = "sl-app-secret-Xq9!";
@@ -27,13 +25,7 @@ pub struct SunApp {
     pub client: reqwest::Client,
     pub public_key: String,
     pub _dir: tempfile::TempDir,
-    stop: CancellationToken,
-}
-
-impl Drop for SunApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    _running: crate::helpers::Running,
 }
 
 /// The configuration of these tests; `listen` matters only to a child process (crash tests).
@@ -88,16 +80,9 @@ pub async fn spawn_sunlogin() -> SunApp {
     )
     .unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let app = App::build(cfg, listener).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let public_key = app.public_key();
-    let stop = CancellationToken::new();
-    let s = stop.clone();
-    tokio::spawn(async move {
-        app.run_until_stopped(async move { s.cancelled().await })
-            .await
-            .unwrap()
-    });
+    let running = crate::helpers::launch_on(cfg, listener);
+    let base = running.base.clone();
+    let public_key = running.public_key.clone();
     SunApp {
         base,
         snow,
@@ -105,7 +90,7 @@ pub async fn spawn_sunlogin() -> SunApp {
         client: reqwest::Client::new(),
         public_key,
         _dir: dir,
-        stop,
+        _running: running,
     }
 }
 

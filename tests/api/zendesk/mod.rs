@@ -10,11 +10,9 @@ mod inbound;
 mod integrations;
 
 use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN, SPLASHTOP_TOKEN};
-use deskbridge::app::App;
 use deskbridge::sim::zendesk::SimTicket;
 use deskbridge::sim::{SplashtopSim, WebhookDelivery, ZendeskSim};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 pub const ZD_EMAIL: &str = "deskbridge@acme.example";
 pub const ZD_TOKEN: &str = "zd-api-token-K2v9";
@@ -28,13 +26,7 @@ pub struct ZdApp {
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     pub public_key: String,
-    stop: CancellationToken,
-}
-
-impl Drop for ZdApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    _running: crate::helpers::Running,
 }
 
 /// The configuration: one Zendesk connection checking the simulator's account id, Splashtop,
@@ -103,20 +95,12 @@ pub async fn spawn_zendesk_app() -> ZdApp {
         zd_config(dir.path(), "127.0.0.1:0", &zd, &splashtop.base_url()),
     )
     .unwrap();
-    let app = App::build(
+    let running = crate::helpers::launch_on(
         deskbridge::config::load(&path).unwrap(),
         std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
-    )
-    .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let public_key = app.public_key();
-    let stop = CancellationToken::new();
-    let s = stop.clone();
-    tokio::spawn(async move {
-        app.run_until_stopped(async move { s.cancelled().await })
-            .await
-            .unwrap()
-    });
+    );
+    let base = running.base.clone();
+    let public_key = running.public_key.clone();
     ZdApp {
         base,
         zd,
@@ -124,7 +108,7 @@ pub async fn spawn_zendesk_app() -> ZdApp {
         client: reqwest::Client::new(),
         dir,
         public_key,
-        stop,
+        _running: running,
     }
 }
 
