@@ -39,11 +39,7 @@ impl Ingest {
                         }
                     }
                     let (jobs, replies): (Vec<Job>, Vec<Reply>) = batch.into_iter().unzip();
-                    let results: Vec<Result<Enqueued, String>> =
-                        match enqueue_batch_tx(&trees, &jobs) {
-                            Ok(done) => done.into_iter().map(Ok).collect(),
-                            Err(e) => jobs.iter().map(|_| Err(e.to_string())).collect(),
-                        };
+                    let results = store_batch(&trees, &jobs);
                     // Every answer, duplicates included, waits for the flush: a repeated
                     // delivery must not be told 202 before its job is on disk.
                     flush.after_flush(Box::new(move |flushed| {
@@ -76,11 +72,70 @@ impl Ingest {
     }
 }
 
+/// The batch in one transaction; if that fails (a corrupt record the transaction had to read,
+/// say), each job on its own, so one bad ticket cannot fail every webhook it shares a batch with.
+fn store_batch(trees: &[sled::Tree], jobs: &[Job]) -> Vec<Result<Enqueued, String>> {
+    match enqueue_batch_tx(trees, jobs) {
+        Ok(done) => done.into_iter().map(Ok).collect(),
+        Err(_) if jobs.len() > 1 => jobs
+            .iter()
+            .map(|job| {
+                enqueue_batch_tx(trees, std::slice::from_ref(job))
+                    .map(|mut one| one.remove(0))
+                    .map_err(|e| e.to_string())
+            })
+            .collect(),
+        Err(e) => vec![Err(e.to_string())],
+    }
+}
+
 impl Drop for Ingest {
     fn drop(&mut self) {
         self.tx.take();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{ConnectionId, EventId, TicketRef};
+    use crate::job::NewJob;
+
+    fn job(ticket: &str, event: &str) -> Job {
+        let n = NewJob {
+            connection: ConnectionId::new("c"),
+            ticket: TicketRef::new(ticket),
+            ticket_number: None,
+            event_id: Some(EventId::new(event)),
+            vendor: None,
+            rule: None,
+            hint: Default::default(),
+        };
+        Job::new(n, crate::clock::Millis(1000))
+    }
+
+    #[test]
+    fn a_corrupt_record_fails_only_the_webhook_that_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::Store::open(dir.path()).unwrap();
+        let trees = &store.inner.trees;
+        // ticket "bad" is held by a job whose record is not JSON
+        let bad_id = crate::ids::JobId::new();
+        trees[super::super::OPEN]
+            .insert(
+                super::super::keys::joined(&["c", "bad"]),
+                bad_id.as_bytes().as_slice(),
+            )
+            .unwrap();
+        trees[super::super::JOBS]
+            .insert(bad_id.as_bytes(), &b"not json"[..])
+            .unwrap();
+        let good = job("good", "e1");
+        let out = store_batch(trees, &[job("bad", "e2"), good.clone()]);
+        assert!(out[0].is_err(), "{out:?}");
+        assert_eq!(out[1], Ok(Enqueued::Queued(good.id)));
     }
 }
