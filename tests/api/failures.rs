@@ -17,15 +17,7 @@ fn attachment_counts(app: &TestApp, sys_id: &str) -> HashMap<String, usize> {
 async fn a_429_on_attach_is_retried_after_the_retry_after_it_gave() {
     let app = spawn_app().await;
     let (sys_id, body) = app.new_incident("Service Desk");
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     app.wait_for_state(&id, "waiting_for_end", 10).await;
     app.snow.faults().push(
         Fault::new(
@@ -72,15 +64,7 @@ async fn server_errors_are_retried_with_the_attempt_counted() {
             .method("GET")
             .times(2),
     );
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     let job = app.wait_for_state(&id, "waiting_for_end", 10).await;
     let errors: Vec<&serde_json::Value> = job["steps"]
         .as_array()
@@ -103,15 +87,7 @@ async fn retries_that_run_out_fail_the_job_with_the_reason() {
             .method("GET")
             .times(0),
     );
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     let job = app.wait_for_state(&id, "failed", 15).await;
     assert!(
         job["error"]
@@ -129,15 +105,7 @@ async fn a_401_fails_at_once_with_servicenows_message_and_an_admin_retry_finishe
     let app = spawn_app().await;
     let (sys_id, body) = app.new_incident("Service Desk");
     app.snow.set_password("rotated-by-someone");
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     let job = app.wait_for_state(&id, "failed", 10).await;
     let err = job["error"].as_str().unwrap();
     assert!(
@@ -181,15 +149,7 @@ async fn a_ticket_that_no_longer_matches_when_read_is_skipped() {
     // the body says Service Desk, the record says Network
     let (_, mut body) = app.new_incident("Network");
     body["assignment_group"]["display_value"] = "Service Desk".into();
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     let job = app.wait_for_state(&id, "skipped", 10).await;
     let last = job["steps"].as_array().unwrap().last().unwrap();
     assert!(
@@ -212,15 +172,7 @@ async fn a_session_that_never_ends_expires_with_a_note() {
     std::fs::write(&app.config_path, text).unwrap();
     assert_eq!(app.admin_post("/api/v1/reload").await.status(), 200);
     let (sys_id, body) = app.new_incident("Service Desk");
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     app.wait_for_state(&id, "expired", 10).await;
     assert_eq!(
         app.notes_with(&sys_id, &format!("[deskbridge:job/{id}/expired]")),
@@ -237,15 +189,7 @@ async fn a_session_that_never_ends_expires_with_a_note() {
 async fn cancel_stops_the_job_and_closes_the_vendor_session() {
     let app = spawn_app().await;
     let (_, body) = app.new_incident("Service Desk");
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     app.wait_for_state(&id, "waiting_for_end", 10).await;
     let r = app.admin_post(&format!("/api/v1/jobs/{id}/cancel")).await;
     assert_eq!(r.status(), 200);

@@ -124,15 +124,7 @@ async fn a_click_ends_with_the_link_and_every_artifact_on_the_ticket_once() {
 async fn an_artifact_the_vendor_does_not_have_is_named_in_the_summary_not_retried() {
     let app = spawn_app().await;
     let (sys_id, body) = app.new_incident("Service Desk");
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     app.wait_for_state(&id, "waiting_for_end", 10).await;
     app.splashtop.set_transcripts_enabled(false);
     let code = app.session_code(&id).await;

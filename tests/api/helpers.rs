@@ -217,6 +217,14 @@ impl TestApp {
         .await
     }
 
+    /// Send the webhook for `body`, expect 202, return the job id.
+    pub async fn start_job(&self, body: &Value) -> String {
+        let r = self.post_hook(body).await;
+        assert_eq!(r.status(), 202);
+        let v: Value = r.json().await.unwrap();
+        v["job_id"].as_str().unwrap().to_string()
+    }
+
     pub async fn admin_get(&self, path: &str) -> Value {
         let r = self
             .client

@@ -15,15 +15,7 @@ async fn calls_to_a_ticket_system_keep_to_its_rate_limit() {
     })
     .await;
     let (_, body) = app.new_incident("Service Desk");
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     app.wait_for_state(&id, "waiting_for_end", 10).await;
     // read the incident, look for the link note, write it: three calls, a burst of two
     let calls = app.snow.faults().requests();
@@ -84,15 +76,7 @@ vendor = "splashtop"
         .is_some());
     let started = std::time::Instant::now();
     let (_, body) = app.new_incident("Service Desk");
-    let id = app
-        .post_hook(&body)
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.start_job(&body).await;
     app.wait_for_state(&id, "waiting_for_end", 3).await;
     assert!(
         started.elapsed() < Duration::from_secs(3),
