@@ -52,6 +52,9 @@ pub struct SessionRequest {
     pub agent_email: Option<String>,
     pub device: Option<String>,
     pub options: VendorOptions,
+    /// When the agent asked (the webhook's arrival): vendors that correlate sessions after the
+    /// fact count from here, not from when the worker got to the job.
+    pub requested_at: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq)]

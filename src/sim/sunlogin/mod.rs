@@ -198,10 +198,20 @@ impl SunloginSim {
     /// The agent connected from `seat` to a device: a running remote-log row (and a seat-log
     /// line). Returns its log id.
     pub fn start_session(&self, seat: &str, device_id: &str, remote_code: &str) -> String {
+        self.start_session_at(seat, device_id, remote_code, now())
+    }
+
+    /// [`Self::start_session`] at a given start time (Unix seconds), for sessions in the past.
+    pub fn start_session_at(
+        &self,
+        seat: &str,
+        device_id: &str,
+        remote_code: &str,
+        t: i64,
+    ) -> String {
         let mut d = self.data();
         let log_id = d.next_log_id.to_string();
         d.next_log_id += 1;
-        let t = now();
         d.remote.push(RemoteLog {
             log_id: log_id.clone(),
             seat_account: seat.into(),

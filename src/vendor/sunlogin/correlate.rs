@@ -78,6 +78,35 @@ fn fits(row: &Value, w: &Watch) -> bool {
     }
 }
 
+/// Whether an ended `row` that fits `me` is `me`'s rather than another live watch's of the same
+/// seat. Decided from the row and the watches alone, so the answer does not depend on which job
+/// polls first: a row on a device that some watch names goes to that watch; otherwise to the
+/// fitting watch whose click came last before the session started (the agent connects for the
+/// ticket they just clicked), ties broken by job id. Tickets that name a device or 识别码 are
+/// never ambiguous.
+pub fn belongs_to(row: &Value, me: &Watch, others: &[Watch]) -> bool {
+    if !fits(row, me) {
+        return false;
+    }
+    let fitting: Vec<&Watch> = std::iter::once(me)
+        .chain(others)
+        .filter(|w| fits(row, w))
+        .collect();
+    let by_device: Vec<&Watch> = fitting
+        .iter()
+        .copied()
+        .filter(|w| w.device.is_some())
+        .collect();
+    let pool = if by_device.is_empty() {
+        fitting
+    } else {
+        by_device
+    };
+    pool.into_iter()
+        .max_by(|a, b| (a.since, &a.job).cmp(&(b.since, &b.job)))
+        .is_some_and(|w| w.job == me.job)
+}
+
 /// The rows that could be the ticket's session, earliest start first.
 pub fn candidates<'a>(rows: &'a [Value], w: &Watch) -> Vec<&'a Value> {
     let mut c: Vec<&Value> = rows
@@ -191,5 +220,50 @@ mod tests {
         };
         let back: Watch = serde_json::from_value(serde_json::to_value(&w).unwrap()).unwrap();
         assert_eq!(back, w);
+    }
+
+    fn w(job: &str, since: i64, device: Option<&str>) -> Watch {
+        Watch {
+            job: job.into(),
+            seat: "beth@acme.example".into(),
+            device: device.map(String::from),
+            since,
+            row: None,
+        }
+    }
+
+    #[test]
+    fn a_row_goes_to_the_latest_click_before_it_whoever_polls_first() {
+        // Beth clicked on A at 1000 and on B at 1300; a session from 1350 is B's, one from 1100 A's
+        let (a, b) = (w("A", 1_000, None), w("B", 1_300, None));
+        let late = row("1", "beth@acme.example", "PC", "1", 1_350, Some(1_400));
+        let early = row("2", "beth@acme.example", "PC", "2", 1_100, Some(1_200));
+        assert!(
+            !belongs_to(&late, &a, std::slice::from_ref(&b)),
+            "A polling first must not take B's session"
+        );
+        assert!(belongs_to(&late, &b, std::slice::from_ref(&a)));
+        assert!(
+            belongs_to(&early, &a, std::slice::from_ref(&b)),
+            "B's click came after it: A's"
+        );
+        assert!(
+            !belongs_to(&early, &b, std::slice::from_ref(&a)),
+            "before B's click: never B's"
+        );
+    }
+
+    #[test]
+    fn a_row_on_a_device_a_ticket_names_goes_to_that_ticket() {
+        let named = w("N", 1_000, Some("PC-7"));
+        let plain = w("P", 1_200, None);
+        let on_pc7 = row("1", "beth@acme.example", "PC-7", "444", 1_300, Some(1_400));
+        assert!(belongs_to(&on_pc7, &named, std::slice::from_ref(&plain)));
+        assert!(
+            !belongs_to(&on_pc7, &plain, std::slice::from_ref(&named)),
+            "the later click loses to the named device"
+        );
+        let elsewhere = row("2", "beth@acme.example", "PC-9", "555", 1_300, Some(1_400));
+        assert!(belongs_to(&elsewhere, &plain, std::slice::from_ref(&named)));
     }
 }

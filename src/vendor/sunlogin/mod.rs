@@ -35,6 +35,8 @@ use serde_json::Value;
 use std::sync::Arc;
 use tracing::instrument;
 
+/// Allowance for the difference between our clock and Sunlogin's.
+const CLOCK_SKEW_SECS: i64 = 120;
 /// Most pages read from one paged call (100 rows each): a bound, not an expectation.
 const MAX_PAGES: usize = 100;
 /// The reason the summary note gives for the chat.
@@ -145,10 +147,16 @@ impl Sunlogin {
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
-            let total = data[assumed::TOTAL_KEY].as_u64().unwrap_or(0) as usize;
+            // `total` is assumed (as a number or a numeric string); without it, a full page
+            // means there may be more.
+            let total = correlate::secs(&data[assumed::TOTAL_KEY]).map(|t| t.max(0) as usize);
             let got = batch.len();
             rows.extend(batch);
-            if got == 0 || rows.len() >= total {
+            let complete = match total {
+                Some(t) => rows.len() >= t,
+                None => got < assumed::PAGE_SIZE as usize,
+            };
+            if got == 0 || complete {
                 break;
             }
         }
@@ -171,6 +179,31 @@ impl Sunlogin {
             self.id
         ))
         .into()
+    }
+
+    fn watch_key(&self, seat: &str, job: &str) -> String {
+        format!("{}{job}", self.watch_prefix(seat))
+    }
+
+    fn watch_prefix(&self, seat: &str) -> String {
+        format!("sunlogin/{}/watch/{}/", self.id, seat.trim().to_lowercase())
+    }
+
+    /// The other jobs watching this seat now (registered by `create_session`, removed when
+    /// they claim a row or are closed); watches older than `give_up_after` are ignored.
+    fn other_watches(&self, w: &Watch) -> Result<Vec<Watch>> {
+        let oldest = Millis::now().unix_secs()
+            - self.poll.give_up_after.0.as_secs() as i64
+            - CLOCK_SKEW_SECS;
+        let all = self
+            .store
+            .kv_scan(&self.watch_prefix(&w.seat))
+            .map_err(|e| self.claim_error(e))?;
+        Ok(all
+            .into_iter()
+            .filter_map(|(_, v)| serde_json::from_slice::<Watch>(&v).ok())
+            .filter(|o| o.job != w.job && o.since >= oldest)
+            .collect())
     }
 
     fn claim_key(&self, log_id: &str) -> String {
@@ -243,9 +276,17 @@ impl Vendor for Sunlogin {
             job: job.clone(),
             seat: seat.clone(),
             device: req.device.clone().filter(|d| !d.trim().is_empty()),
-            since: now.unix_secs(),
+            // From the click, not from when the worker got here, less an allowance for the two
+            // clocks: an agent who connects at once must not start "before the note".
+            since: req.requested_at.unix_secs() - CLOCK_SKEW_SECS,
             row: None,
         };
+        self.store
+            .kv_put(
+                &self.watch_key(&watch.seat, &job),
+                &serde_json::to_vec(&watch).unwrap_or_default(),
+            )
+            .map_err(|e| self.claim_error(e))?;
         Ok(Session {
             code: format!("pending-{}", req.job.short()),
             id: job,
@@ -266,9 +307,10 @@ impl Vendor for Sunlogin {
             (assumed::END_PARAM, now.to_string()),
         ];
         let rows = self.all_rows(assumed::REMOTE_LOGS_PATH, &q).await?;
+        let others = self.other_watches(&w)?;
         for row in correlate::candidates(&rows, &w) {
             let id = correlate::log_id(row);
-            if self.taken_by_other(&id, &w.job)? {
+            if self.taken_by_other(&id, &w.job)? || !correlate::belongs_to(row, &w, &others) {
                 continue;
             }
             match correlate::ended_at(row) {
@@ -278,7 +320,8 @@ impl Vendor for Sunlogin {
                     })
                 }
                 Some(end) if self.claim(&id, &w.job)? => {
-                    return Ok(Self::over(session, &w, row, end))
+                    let _ = self.store.kv_take(&self.watch_key(&w.seat, &w.job));
+                    return Ok(Self::over(session, &w, row, end));
                 }
                 Some(_) => continue,
             }
@@ -300,9 +343,12 @@ impl Vendor for Sunlogin {
         let log_id = correlate::log_id(&row);
         let session_log = if what.contains(&ArtifactKind::SessionLog) {
             let end = correlate::ended_at(&row).unwrap_or_else(|| Millis::now().unix_secs());
+            // The seat's activity during this session only: from the note's time on it could
+            // include another ticket's session.
+            let start = correlate::secs(&row[assumed::START_TIME]).unwrap_or(w.since);
             let q = [
                 (assumed::SEAT_PARAM, w.seat.clone()),
-                (assumed::START_PARAM, w.since.to_string()),
+                (assumed::START_PARAM, start.to_string()),
                 (assumed::END_PARAM, end.to_string()),
             ];
             let seat_rows = self.all_rows(assumed::SEAT_LOGS_PATH, &q).await?;
@@ -338,7 +384,11 @@ impl Vendor for Sunlogin {
     }
 
     /// Sessions are started and ended by the controller; there is nothing to close.
-    async fn close_session(&self, _session: &Session) -> Result<()> {
+    /// Nothing to close at Sunlogin; the job stops watching the seat.
+    async fn close_session(&self, session: &Session) -> Result<()> {
+        if let Ok(w) = self.watch(session) {
+            let _ = self.store.kv_take(&self.watch_key(&w.seat, &w.job));
+        }
         Ok(())
     }
 

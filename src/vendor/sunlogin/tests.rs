@@ -75,6 +75,7 @@ fn request(device: Option<&str>) -> SessionRequest {
         customer_name: "Jane Doe".into(),
         agent_email: Some(SEAT.into()),
         device: device.map(String::from),
+        requested_at: crate::clock::Millis::now(),
         options: VendorOptions::default(),
     }
 }
@@ -344,8 +345,11 @@ async fn a_device_on_the_ticket_and_claims_keep_two_jobs_of_one_seat_apart() {
         .create_session(&request(Some("PC-A")))
         .await
         .unwrap();
+    // c was clicked a minute before b; neither names a device
+    let mut earlier = request(None);
+    earlier.requested_at = crate::clock::Millis(earlier.requested_at.0 - 60_000);
+    let c = f.vendor.create_session(&earlier).await.unwrap();
     let b = f.vendor.create_session(&request(None)).await.unwrap();
-    let c = f.vendor.create_session(&request(None)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let first = f.sim.start_session(SEAT, "PC-B", "111");
     let second = f.sim.start_session(SEAT, "PC-A", "222");
@@ -355,6 +359,10 @@ async fn a_device_on_the_ticket_and_claims_keep_two_jobs_of_one_seat_apart() {
         SessionState::Over { session, .. } => session.code,
         SessionState::Open { status } => format!("open: {status}"),
     };
+    assert!(
+        code(f.vendor.session_state(&c).await.unwrap()).starts_with("open"),
+        "polling first does not let the earlier click take the later click's session"
+    );
     assert_eq!(
         code(f.vendor.session_state(&a).await.unwrap()),
         second,

@@ -111,7 +111,13 @@ async fn a_sunlogin_click_ends_with_instructions_the_sessions_logs_and_no_chat_o
 #[tokio::test]
 async fn sessions_of_other_seats_or_from_before_the_note_are_not_attached() {
     let app = spawn_sunlogin().await;
-    let early = app.sun.start_session(SEAT, "OLD-PC", "999");
+    // ten minutes before the click: well outside the allowance for clock skew
+    let long_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 600;
+    let early = app.sun.start_session_at(SEAT, "OLD-PC", "999", long_ago);
     app.sun.end_session(&early, &[("old.txt", 1, "upload")]);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (sys_id, id) = app.click().await;
