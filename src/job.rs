@@ -361,7 +361,10 @@ impl Job {
         self.session.is_some()
             && matches!(
                 self.failed_step.unwrap_or(self.state),
-                JobState::SessionCreated | JobState::LinkPosted | JobState::WaitingForEnd
+                JobState::Queued
+                    | JobState::SessionCreated
+                    | JobState::LinkPosted
+                    | JobState::WaitingForEnd
             )
     }
 }

@@ -25,7 +25,11 @@ impl Secret {
     /// Constant-time comparison, for tokens presented by callers.
     pub fn matches(&self, presented: &[u8]) -> bool {
         use subtle::ConstantTimeEq;
-        self.0.as_bytes().ct_eq(presented).into()
+        // An empty secret (an unset variable, an empty file) must never let an empty
+        // credential through.
+        !self.0.is_empty()
+            && !presented.is_empty()
+            && bool::from(self.0.as_bytes().ct_eq(presented))
     }
 }
 
@@ -75,6 +79,7 @@ mod tests {
         assert_eq!(format!("{s:?}"), "Secret([redacted])");
         assert!(s.matches(b"hunter2-very-secret"));
         assert!(!s.matches(b"hunter2"));
+        assert!(!Secret::new("").matches(b""), "empty never matches empty");
     }
 
     #[test]

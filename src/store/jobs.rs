@@ -180,8 +180,10 @@ impl Store {
         });
         match res {
             Ok(true) => {
-                self.flush().await?;
+                // Committed: adopt the new revision even if the flush fails, so the caller's
+                // next save does not conflict with its own write.
                 *job = next;
+                self.flush().await?;
                 Ok(())
             }
             Ok(false) => Err(SaveError::Conflict),

@@ -208,16 +208,43 @@ impl Worker {
             let span = tracing::info_span!("job", job_id = %id, connection = %job.connection, ticket = %job.ticket);
             self.tasks.spawn(
                 async move {
-                    // Dropped even if the step panics: the job is then left to its lease.
-                    let _running = running;
                     let _permits = permits;
-                    _running.worker.step(job).await;
+                    let worker = running.worker.clone();
+                    // The step runs in a task of its own so that a panic (a bug) is caught here
+                    // and counted as a failed attempt, not retried at once in a loop.
+                    if tokio::spawn(async move { worker.step(job).await })
+                        .await
+                        .is_err()
+                    {
+                        running.worker.after_panic(id).await;
+                    }
+                    drop(running);
                 }
                 .instrument(span),
             );
             out.started += 1;
         }
         Ok(out)
+    }
+
+    /// A step panicked: record it as a failed attempt with backoff (or fail the job when the
+    /// attempts are used up), so the bug shows in the job's history instead of spinning.
+    async fn after_panic(&self, id: JobId) {
+        tracing::error!(job_id = %id, "a step panicked; this is a bug in deskbridge");
+        let Ok(Some(mut job)) = self.shared.store.get(&id) else {
+            return;
+        };
+        if job.state.is_terminal() {
+            return;
+        }
+        let err = StepError {
+            retry: Retry::Transient { after: None },
+            message: "the step failed unexpectedly (a bug in deskbridge; see the log)".into(),
+        };
+        self.on_error(&mut job, err, Millis::now());
+        if let Err(e) = self.shared.store.save(&mut job).await {
+            warn!(error = %e, "the panicked step's job could not be saved");
+        }
     }
 
     fn is_running(&self, id: &JobId) -> bool {

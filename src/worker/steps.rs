@@ -146,6 +146,7 @@ async fn start(
         agent_email: ticket.agent_email().map(String::from),
         device: ticket.device.clone(),
         options: rule.vendor_options.clone(),
+        requested_at: job.created_at,
     };
     let session = vendor.create_session(&req).await?;
     for link in [&session.end_user_link, &session.technician_link]
@@ -172,8 +173,12 @@ async fn start(
     // Record the session before anything else can go wrong: a session the job forgets is one
     // nobody closes. If an admin cancelled the job meanwhile, close it at once.
     if let Err(e) = checkpoint(shared, job).await {
-        if let Err(close) = vendor.close_session(&session).await {
-            tracing::warn!(error = %close, "a session created for a cancelled job could not be closed");
+        let cancelled =
+            matches!(shared.store.get(&job.id), Ok(Some(j)) if j.state == JobState::Cancelled);
+        if cancelled {
+            if let Err(close) = vendor.close_session(&session).await {
+                tracing::warn!(error = %close, "a session created for a cancelled job could not be closed");
+            }
         }
         return Err(e);
     }
