@@ -116,6 +116,14 @@ impl VendorError {
 
 pub type Result<T, E = VendorError> = std::result::Result<T, E>;
 
+/// A short, one-way tag of the identity a stored value belongs to (an account, a token), for
+/// store keys: change the account or the token in the configuration and the old value is no
+/// longer found, instead of being used for the wrong identity.
+pub fn identity_tag(identity: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(identity.as_bytes())[..8])
+}
+
 /// The state of a vendor's credentials, for `/api/v1/status`, `/metrics` and the log. Read from
 /// the store, never by calling the vendor, and never holding a secret.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -142,7 +142,16 @@ impl Splashtop {
         if let Some(t) = *cached {
             return Ok(t);
         }
-        let key = format!("splashtop/{}/team_id", self.id);
+        // Keyed by the credential: a token (or OAuth client) of another team finds nothing
+        // cached and asks basic_info again.
+        let who = match &self.auth {
+            Auth::Token(t) => t
+                .as_ref()
+                .map(|t| crate::vendor::identity_tag(t.expose()))
+                .unwrap_or_default(),
+            Auth::OAuth(o) => crate::vendor::identity_tag(o.client_id()),
+        };
+        let key = format!("splashtop/{}/team_id/{who}", self.id);
         let stored = self
             .store
             .kv_get(&key)
@@ -386,5 +395,76 @@ impl Vendor for Splashtop {
         if let Auth::OAuth(o) = &self.auth {
             o.keep_alive().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod team_cache_tests {
+    use super::*;
+    use crate::config::{Dur, VendorOptions};
+    use crate::sim::SplashtopSim;
+
+    fn cfg(base: &str, token: &str) -> VendorConfig {
+        VendorConfig {
+            id: VendorId::new("st"),
+            kind: VendorKind::Splashtop,
+            base_url: base.into(),
+            portal_url: Some(base.into()),
+            auth: VendorAuth::Bearer {
+                token: Secret::new(token),
+            },
+            poll: PollConfig {
+                every: Dur::millis(50),
+                max_every: Dur::millis(50),
+                give_up_after: Dur::secs(60),
+            },
+            rate_limit: None,
+        }
+    }
+
+    fn request() -> SessionRequest {
+        SessionRequest {
+            job: crate::ids::JobId::new(),
+            ticket_number: "INC1".into(),
+            subject: "x".into(),
+            customer_name: "Jane".into(),
+            agent_email: None,
+            device: None,
+            options: VendorOptions::default(),
+            requested_at: Millis::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_cached_team_id_belongs_to_the_token_it_was_read_with() {
+        let sim = SplashtopSim::start("token-a").await;
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = BuildCtx {
+            store: crate::store::Store::open(dir.path()).unwrap(),
+            metrics: Default::default(),
+            timeout: std::time::Duration::from_secs(5),
+        };
+        let basic_info = || {
+            sim.faults()
+                .requests()
+                .iter()
+                .filter(|r| r.path.ends_with("/users/basic_info"))
+                .count()
+        };
+        Splashtop::new(&cfg(&sim.base_url(), "token-a"), &ctx)
+            .create_session(&request())
+            .await
+            .unwrap();
+        Splashtop::new(&cfg(&sim.base_url(), "token-a"), &ctx)
+            .create_session(&request())
+            .await
+            .unwrap();
+        assert_eq!(basic_info(), 1, "the same token reuses the stored team id");
+        sim.set_token("token-b");
+        Splashtop::new(&cfg(&sim.base_url(), "token-b"), &ctx)
+            .create_session(&request())
+            .await
+            .unwrap();
+        assert_eq!(basic_info(), 2, "a new token asks again");
     }
 }

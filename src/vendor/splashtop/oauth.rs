@@ -118,6 +118,11 @@ impl std::fmt::Debug for OAuth {
 }
 
 impl OAuth {
+    /// The OAuth client this flow authorises (not a secret).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
     /// The OAuth side of a Splashtop vendor configured with `auth.type = "oauth2"`.
     pub fn from_config(cfg: &VendorConfig, ctx: &BuildCtx) -> Option<OAuth> {
         let VendorAuth::Oauth2 {

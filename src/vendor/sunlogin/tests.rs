@@ -109,7 +109,10 @@ async fn the_first_session_signs_in_and_stores_the_pair_durably() {
     assert_eq!(f.sim.counts().authorised, 1);
     let stored = String::from_utf8(
         f.store
-            .kv_get("sunlogin/sunlogin-cn/tokens")
+            .kv_get(&format!(
+                "sunlogin/sunlogin-cn/tokens/{}",
+                crate::vendor::identity_tag(ACCOUNT)
+            ))
             .unwrap()
             .unwrap(),
     )
@@ -209,7 +212,10 @@ async fn a_reused_refresh_token_makes_the_adapter_sign_in_again() {
     // Someone else uses the stored RefreshToken first (a second deskbridge with a copy of the data).
     let stored: serde_json::Value = serde_json::from_slice(
         &f.store
-            .kv_get("sunlogin/sunlogin-cn/tokens")
+            .kv_get(&format!(
+                "sunlogin/sunlogin-cn/tokens/{}",
+                crate::vendor::identity_tag(ACCOUNT)
+            ))
             .unwrap()
             .unwrap(),
     )
@@ -404,4 +410,26 @@ fn debug_output_names_the_vendor_and_never_a_secret() {
     let d = format!("{:?}", f.vendor);
     assert!(d.contains("sunlogin-cn"), "{d}");
     assert!(!d.contains(SECRET) && !d.contains(PASSWORD), "{d}");
+}
+
+#[tokio::test]
+async fn a_pair_issued_for_one_account_is_never_used_for_another() {
+    let f = fixture().await;
+    f.vendor.create_session(&request(None)).await.unwrap();
+    // the admin changes the account and reloads; the simulator knows only the first one
+    let mut cfg = config(&f.sim.base_url(), PASSWORD);
+    if let VendorAuth::Sunlogin { account, .. } = &mut cfg.auth {
+        *account = "someone-else@acme.example".into();
+    }
+    let ctx = BuildCtx {
+        store: f.store.clone(),
+        metrics: f.metrics.clone(),
+        timeout: Duration::from_secs(10),
+    };
+    let other = Sunlogin::new(&cfg, &ctx).unwrap();
+    let e = other.create_session(&request(None)).await.unwrap_err();
+    assert!(
+        e.to_string().contains("re-authorise Sunlogin"),
+        "the old account's pair was not reused: {e}"
+    );
 }

@@ -99,7 +99,12 @@ impl Tokens {
         store: &crate::store::Store,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let slot = GrantSlot::new(store, format!("sunlogin/{vendor}/tokens"), api.what.clone());
+        // Keyed by the account too: a pair issued for another account is never used.
+        let key = format!(
+            "sunlogin/{vendor}/tokens/{}",
+            crate::vendor::identity_tag(&account)
+        );
+        let slot = GrantSlot::new(store, key, api.what.clone());
         Tokens {
             api,
             vendor: vendor.to_string(),
