@@ -114,11 +114,47 @@ impl Drop for Child {
     }
 }
 
+/// The ticket holds each of the four artifacts of session `code` exactly once.
+pub fn assert_each_artifact_once(mut names: Vec<String>, code: &str) {
+    names.sort();
+    let mut want: Vec<String> = ["chat.txt", "file-transfers.csv", "log.csv", "manifest.json"]
+        .iter()
+        .map(|s| format!("session-{code}-{s}"))
+        .collect();
+    want.sort();
+    assert_eq!(names, want, "each artifact exactly once");
+}
+
+/// How many of the job's artifacts were found already on the ticket (attached before a crash).
+pub fn found_existing(job: &serde_json::Value) -> usize {
+    let artifacts = job["artifacts"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    artifacts
+        .iter()
+        .filter(|a| a["attached"]["found_existing"] == true)
+        .count()
+}
+
 /// Arm a fault for the call of the step under test. Arm it *before* (re)starting the child, or
 /// the child may make the call before the fault is there.
 pub fn arm(faults: &Faults, method: &str, path: &str, action: FaultAction) {
     faults.clear();
     faults.push(Fault::new(path, action).method(method));
+}
+
+/// Restart the child with a fault armed for one call, and kill it once that call is in flight.
+pub async fn crash_inside(
+    child: &mut Child,
+    faults: &Faults,
+    method: &str,
+    path: &str,
+    action: FaultAction,
+) {
+    arm(faults, method, path, action);
+    child.restart().await;
+    kill_when_called(child, faults, method, path).await;
 }
 
 /// Wait for the armed call to arrive, give a write a moment to apply, kill, disarm.
@@ -181,70 +217,57 @@ async fn a_sigkill_when_called_every_step_loses_nothing_and_duplicates_nothing()
     kill_when_called(&mut child, st.faults(), "POST", "psa/support_sessions").await;
 
     // 2. session_created: the link note was written, the answer never came
-    arm(
-        snow.faults(),
-        "PATCH",
-        "/api/now/table/incident/",
-        FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(
+    crash_inside(
         &mut child,
         snow.faults(),
         "PATCH",
         "/api/now/table/incident/",
+        FaultAction::ApplyThenHang,
     )
     .await;
     assert_eq!(snow.journal(&sys_id).len(), 1);
 
     // 3. waiting_for_end: a poll in flight
-    arm(
+    crash_inside(
+        &mut child,
         st.faults(),
         "GET",
         "psa/support_sessions/",
         FaultAction::Hang,
-    );
-    child.restart().await;
-    kill_when_called(&mut child, st.faults(), "GET", "psa/support_sessions/").await;
+    )
+    .await;
 
     // 4. collecting: the session is over; reading its log hangs. The child is down: the job's
     // session is the one created after the first restart.
     let code = st.sessions().last().unwrap().code.clone();
     assert!(st.end_session(&code, SessionEnd::sample(3, 2, 4)));
-    arm(st.faults(), "GET", "logs/sessions", FaultAction::Hang);
-    child.restart().await;
-    kill_when_called(&mut child, st.faults(), "GET", "logs/sessions").await;
+    crash_inside(
+        &mut child,
+        st.faults(),
+        "GET",
+        "logs/sessions",
+        FaultAction::Hang,
+    )
+    .await;
 
     // 5. attaching: the first file was stored, the answer never came
-    arm(
-        snow.faults(),
-        "POST",
-        "/api/now/attachment/file",
-        FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(
+    crash_inside(
         &mut child,
         snow.faults(),
         "POST",
         "/api/now/attachment/file",
+        FaultAction::ApplyThenHang,
     )
     .await;
     assert_eq!(snow.attachments(&sys_id).len(), 1);
 
     // 6. still attaching: the summary note was written, the answer never came
-    arm(
-        snow.faults(),
-        "PATCH",
-        "/api/now/table/incident/",
-        FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(
+    crash_inside(
         &mut child,
         snow.faults(),
         "PATCH",
         "/api/now/table/incident/",
+        FaultAction::ApplyThenHang,
     )
     .await;
 
@@ -264,24 +287,13 @@ async fn a_sigkill_when_called_every_step_loses_nothing_and_duplicates_nothing()
         "one summary note"
     );
     assert_eq!(journal.len(), 2, "nothing else was written: {journal:#?}");
-    let mut names: Vec<String> = snow
+    let names: Vec<String> = snow
         .attachments(&sys_id)
         .into_iter()
         .map(|a| a.file_name)
         .collect();
-    names.sort();
-    let mut want: Vec<String> = ["chat.txt", "file-transfers.csv", "log.csv", "manifest.json"]
-        .iter()
-        .map(|s| format!("session-{code}-{s}"))
-        .collect();
-    want.sort();
-    assert_eq!(names, want, "each artifact exactly once");
-    let found_existing = job["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["attached"]["found_existing"] == true)
-        .count();
+    crate::crash::assert_each_artifact_once(names, &code);
+    let found_existing = crate::crash::found_existing(&job);
     assert_eq!(
         found_existing, 1,
         "the file stored before the crash was found, not uploaded again"

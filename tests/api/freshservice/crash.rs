@@ -4,7 +4,7 @@
 //! log holds none of the connection's secrets.
 
 use super::*;
-use crate::crash::{arm, free_port, kill_when_called, Child};
+use crate::crash::{arm, crash_inside, free_port, kill_when_called, Child};
 use deskbridge::sim::{FaultAction, SessionEnd};
 
 #[tokio::test]
@@ -51,26 +51,18 @@ async fn a_sigkill_inside_each_freshservice_step_loses_nothing_and_duplicates_no
     // 3. collecting: reading what the ticket already carries hangs
     child.kill();
     assert!(st.end_session(&code, SessionEnd::sample(3, 2, 4)));
-    arm(f, "GET", "/conversations", FaultAction::Hang);
-    child.restart().await;
-    kill_when_called(&mut child, f, "GET", "/conversations").await;
+    crash_inside(&mut child, f, "GET", "/conversations", FaultAction::Hang).await;
 
     // 4. attaching: the upload hangs before Freshservice stores it...
-    arm(f, "POST", "/notes", FaultAction::Hang);
-    child.restart().await;
-    kill_when_called(&mut child, f, "POST", "/notes").await;
+    crash_inside(&mut child, f, "POST", "/notes", FaultAction::Hang).await;
     assert_eq!(fs.attachments(ticket).len(), 0);
 
     // 5. ...then is stored, and the answer never comes
-    arm(f, "POST", "/notes", FaultAction::ApplyThenHang);
-    child.restart().await;
-    kill_when_called(&mut child, f, "POST", "/notes").await;
+    crash_inside(&mut child, f, "POST", "/notes", FaultAction::ApplyThenHang).await;
     assert_eq!(fs.attachments(ticket).len(), 4, "one note, all four files");
 
     // 6. the summary note is stored, the answer never comes
-    arm(f, "POST", "/notes", FaultAction::ApplyThenHang);
-    child.restart().await;
-    kill_when_called(&mut child, f, "POST", "/notes").await;
+    crash_inside(&mut child, f, "POST", "/notes", FaultAction::ApplyThenHang).await;
 
     child.restart().await;
     let job = wait_for_state(&client, &child.base, &id, "done", 20).await;
@@ -88,20 +80,9 @@ async fn a_sigkill_inside_each_freshservice_step_loses_nothing_and_duplicates_no
         "one summary note"
     );
     assert_eq!(mine.len(), 3, "link, files, summary and nothing else");
-    let mut names: Vec<String> = fs.attachments(ticket).into_iter().map(|a| a.name).collect();
-    names.sort();
-    let mut want: Vec<String> = ["chat.txt", "file-transfers.csv", "log.csv", "manifest.json"]
-        .iter()
-        .map(|s| format!("session-{code}-{s}"))
-        .collect();
-    want.sort();
-    assert_eq!(names, want, "each artifact exactly once");
-    let found = job["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["attached"]["found_existing"] == true)
-        .count();
+    let names: Vec<String> = fs.attachments(ticket).into_iter().map(|a| a.name).collect();
+    crate::crash::assert_each_artifact_once(names, &code);
+    let found = crate::crash::found_existing(&job);
     assert_eq!(
         found, 4,
         "the files stored before the crash were found, not uploaded again"

@@ -5,7 +5,7 @@
 //! the issue's `attachment` field, before anything is posted again.
 
 use super::*;
-use crate::crash::{arm, free_port, kill_when_called, Child};
+use crate::crash::{arm, crash_inside, free_port, kill_when_called, Child};
 use deskbridge::sim::{FaultAction, SessionEnd};
 
 #[tokio::test]
@@ -55,32 +55,37 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
     .await;
 
     // 2. session_created: Jira stored the link comment, the answer never came
-    arm(
+    crash_inside(
+        &mut child,
         jira.faults(),
         "POST",
         "/comment",
         FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(&mut child, jira.faults(), "POST", "/comment").await;
+    )
+    .await;
     assert_eq!(jira.comments(&key).len(), 1);
 
     // 3. collecting: the session ended while deskbridge was down; reading the size limit hangs
     let code = st.sessions().last().unwrap().code.clone();
     assert!(st.end_session(&code, SessionEnd::sample(3, 2, 4)));
-    arm(jira.faults(), "GET", "/attachment/meta", FaultAction::Hang);
-    child.restart().await;
-    kill_when_called(&mut child, jira.faults(), "GET", "/attachment/meta").await;
+    crash_inside(
+        &mut child,
+        jira.faults(),
+        "GET",
+        "/attachment/meta",
+        FaultAction::Hang,
+    )
+    .await;
 
     // 4. attaching: the temporary files were stored, the answer never came
-    arm(
+    crash_inside(
+        &mut child,
         jira.faults(),
         "POST",
         "/attachTemporaryFile",
         FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(&mut child, jira.faults(), "POST", "/attachTemporaryFile").await;
+    )
+    .await;
     assert!(
         jira.attachments(&key).is_empty(),
         "temporary files are not on the request"
@@ -104,14 +109,14 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
     assert_eq!(jira.attachments(&key).len(), 4);
 
     // 6. attaching: the summary comment was stored, the answer never came
-    arm(
+    crash_inside(
+        &mut child,
         jira.faults(),
         "POST",
         "/comment",
         FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(&mut child, jira.faults(), "POST", "/comment").await;
+    )
+    .await;
 
     child.restart().await;
     let job = wait_for_state(&client, &child.base, &id, "done", 20).await;
@@ -130,24 +135,13 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
     );
     assert_eq!(comments.len(), 2, "nothing else was written: {comments:#?}");
     assert!(comments.iter().all(|c| !c.public));
-    let mut names: Vec<String> = jira
+    let names: Vec<String> = jira
         .attachments(&key)
         .into_iter()
         .map(|a| a.file_name)
         .collect();
-    names.sort();
-    let mut want: Vec<String> = ["chat.txt", "file-transfers.csv", "log.csv", "manifest.json"]
-        .iter()
-        .map(|s| format!("session-{code}-{s}"))
-        .collect();
-    want.sort();
-    assert_eq!(names, want, "each artifact exactly once");
-    let found = job["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["attached"]["found_existing"] == true)
-        .count();
+    crate::crash::assert_each_artifact_once(names, &code);
+    let found = crate::crash::found_existing(&job);
     assert_eq!(
         found, 4,
         "the files attached before the crash were found, not posted again"

@@ -5,7 +5,7 @@
 //! still ends with one instructions note, one summary note and each artifact once.
 
 use super::*;
-use crate::crash::{arm, free_port, kill_when_called, Child};
+use crate::crash::{arm, crash_inside, free_port, kill_when_called, Child};
 use deskbridge::sim::FaultAction;
 use std::time::Duration;
 
@@ -57,18 +57,12 @@ async fn a_sigkill_inside_each_sunlogin_step_and_between_issuing_and_storing_a_t
 
     // 2. session_created: signed in again (nothing was stored), the instructions note was
     //    written, the answer never came.
-    arm(
-        snow.faults(),
-        "PATCH",
-        "/api/now/table/incident/",
-        FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(
+    crash_inside(
         &mut child,
         snow.faults(),
         "PATCH",
         "/api/now/table/incident/",
+        FaultAction::ApplyThenHang,
     )
     .await;
     assert_eq!(sun.counts().authorised, 2);
@@ -77,14 +71,14 @@ async fn a_sigkill_inside_each_sunlogin_step_and_between_issuing_and_storing_a_t
 
     // 3. waiting_for_end: the stored AccessToken (3 s) expires; Sunlogin issues the new pair and
     //    burns the stored RefreshToken, and deskbridge dies before storing what it received.
-    arm(
+    crash_inside(
+        &mut child,
         sun.faults(),
         "POST",
         "/auth/refresh",
         FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(&mut child, sun.faults(), "POST", "/auth/refresh").await;
+    )
+    .await;
     assert_eq!(sun.counts().refreshed, 1);
 
     // 4. The agent's session happened meanwhile. The restarted service finds its RefreshToken
@@ -92,14 +86,14 @@ async fn a_sigkill_inside_each_sunlogin_step_and_between_issuing_and_storing_a_t
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let log_id = sun.start_session(SEAT, "JANE-PC", "123 456 789");
     sun.end_session(&log_id, &[("outlook-diag.zip", 48_213, "download")]);
-    arm(
+    crash_inside(
+        &mut child,
         sun.faults(),
         "GET",
         "/logs/file_transfer",
         FaultAction::Hang,
-    );
-    child.restart().await;
-    kill_when_called(&mut child, sun.faults(), "GET", "/logs/file_transfer").await;
+    )
+    .await;
     let c = sun.counts();
     assert!(
         c.refused_refresh >= 1 && c.authorised == 3,
@@ -107,35 +101,23 @@ async fn a_sigkill_inside_each_sunlogin_step_and_between_issuing_and_storing_a_t
     );
 
     // 5. attaching: the first file was stored, the answer never came.
-    arm(
-        snow.faults(),
-        "POST",
-        "/api/now/attachment/file",
-        FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(
+    crash_inside(
         &mut child,
         snow.faults(),
         "POST",
         "/api/now/attachment/file",
+        FaultAction::ApplyThenHang,
     )
     .await;
     assert_eq!(snow.attachments(&sys_id).len(), 1);
 
     // 6. the summary note was written, the answer never came.
-    arm(
-        snow.faults(),
-        "PATCH",
-        "/api/now/table/incident/",
-        FaultAction::ApplyThenHang,
-    );
-    child.restart().await;
-    kill_when_called(
+    crash_inside(
         &mut child,
         snow.faults(),
         "PATCH",
         "/api/now/table/incident/",
+        FaultAction::ApplyThenHang,
     )
     .await;
 

@@ -102,24 +102,13 @@ async fn a_sigkill_inside_each_zendesk_write_loses_nothing_and_duplicates_nothin
         4,
         "description, link, files, summary: {comments:#?}"
     );
-    let mut names: Vec<String> = zd
+    let names: Vec<String> = zd
         .attachments(ticket)
         .into_iter()
         .map(|a| a.file_name)
         .collect();
-    names.sort();
-    let mut want: Vec<String> = ["chat.txt", "file-transfers.csv", "log.csv", "manifest.json"]
-        .iter()
-        .map(|s| format!("session-{code}-{s}"))
-        .collect();
-    want.sort();
-    assert_eq!(names, want, "each artifact exactly once");
-    let found = job["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["attached"]["found_existing"] == true)
-        .count();
+    crate::crash::assert_each_artifact_once(names, &code);
+    let found = crate::crash::found_existing(&job);
     assert_eq!(
         found, 4,
         "the files attached before the crash were found, not uploaded again"
