@@ -137,6 +137,30 @@ pub fn found_existing(job: &serde_json::Value) -> usize {
         .count()
 }
 
+/// The ServiceNow and Splashtop simulators and deskbridge as a child process wired to them
+/// (with the configuration text, for tests that change it).
+pub async fn servicenow_child() -> (
+    deskbridge::sim::ServiceNowSim,
+    deskbridge::sim::SplashtopSim,
+    tempfile::TempDir,
+    Child,
+    String,
+) {
+    let snow = deskbridge::sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
+    let st = deskbridge::sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let text = config_text(
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        &snow.base_url(),
+        &st.base_url(),
+        "",
+    );
+    let child = Child::start(dir.path(), port, &text).await;
+    (snow, st, dir, child, text)
+}
+
 /// Arm a fault for the call of the step under test. Arm it *before* (re)starting the child, or
 /// the child may make the call before the fault is there.
 pub fn arm(faults: &Faults, method: &str, path: &str, action: FaultAction) {
@@ -174,19 +198,8 @@ pub async fn kill_when_called(child: &mut Child, faults: &Faults, method: &str, 
 
 #[tokio::test]
 async fn a_sigkill_when_called_every_step_loses_nothing_and_duplicates_nothing() {
-    let snow = deskbridge::sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
-    let st = deskbridge::sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
+    let (snow, st, _dir, mut child, _) = servicenow_child().await;
     st.set_transcripts_enabled(true);
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let text = config_text(
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &snow.base_url(),
-        &st.base_url(),
-        "",
-    );
-    let mut child = Child::start(dir.path(), port, &text).await;
     let client = reqwest::Client::new();
 
     let sys_id = snow.add_incident(deskbridge::sim::SimIncident {
@@ -305,18 +318,7 @@ async fn a_sigkill_when_called_every_step_loses_nothing_and_duplicates_nothing()
 
 #[tokio::test]
 async fn sigterm_stops_the_service_within_ten_seconds_with_a_step_in_flight() {
-    let snow = deskbridge::sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
-    let st = deskbridge::sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let text = config_text(
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &snow.base_url(),
-        &st.base_url(),
-        "",
-    );
-    let mut child = Child::start(dir.path(), port, &text).await;
+    let (snow, st, _dir, mut child, _) = servicenow_child().await;
     let sys_id = snow.add_incident(deskbridge::sim::SimIncident::default());
     st.faults()
         .push(Fault::new("psa/support_sessions", FaultAction::Hang).method("POST"));
@@ -355,18 +357,7 @@ async fn sigterm_stops_the_service_within_ten_seconds_with_a_step_in_flight() {
 
 #[tokio::test]
 async fn the_logs_of_a_full_run_contain_no_secret_from_the_configuration() {
-    let snow = deskbridge::sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
-    let st = deskbridge::sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let text = config_text(
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &snow.base_url(),
-        &st.base_url(),
-        "",
-    );
-    let mut child = Child::start(dir.path(), port, &text).await;
+    let (snow, st, _dir, mut child, _) = servicenow_child().await;
     let client = reqwest::Client::new();
     let sys_id = snow.add_incident(deskbridge::sim::SimIncident::default());
     // a failure path too: errors are where secrets tend to leak
@@ -423,18 +414,7 @@ async fn the_logs_of_a_full_run_contain_no_secret_from_the_configuration() {
 
 #[tokio::test]
 async fn sighup_rereads_the_configuration_and_a_bad_one_is_refused() {
-    let snow = deskbridge::sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
-    let st = deskbridge::sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let text = config_text(
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &snow.base_url(),
-        &st.base_url(),
-        "",
-    );
-    let child = Child::start(dir.path(), port, &text).await;
+    let (snow, _st, _dir, child, text) = servicenow_child().await;
     let client = reqwest::Client::new();
     let sys_id = snow.add_incident(deskbridge::sim::SimIncident {
         assignment_group: "Network".into(),
