@@ -309,7 +309,8 @@ impl Store {
         after: Option<JobId>,
         limit: usize,
     ) -> Result<(Vec<Job>, Option<JobId>)> {
-        let ids: Box<dyn Iterator<Item = sled::Result<JobId>>> =
+        // Each index key ends in a job id; a key that does not is skipped (None), never guessed.
+        let ids: Box<dyn Iterator<Item = sled::Result<Option<JobId>>>> =
             match (&f.connection, &f.ticket, f.state) {
                 (Some(c), Some(t), _) => {
                     let p = keys::prefix(&[c, t]);
@@ -319,9 +320,7 @@ impl Store {
                             .scan_prefix(p)
                             .keys()
                             .rev()
-                            .map(move |k| {
-                                k.map(|k| JobId::from_slice(&k[n..]).unwrap_or_default())
-                            }),
+                            .map(move |k| k.map(|k| JobId::from_slice(&k[n..]))),
                     )
                 }
                 (_, _, Some(s)) => Box::new(
@@ -329,19 +328,19 @@ impl Store {
                         .scan_prefix([s.code()])
                         .keys()
                         .rev()
-                        .map(|k| k.map(|k| JobId::from_slice(&k[1..]).unwrap_or_default())),
+                        .map(|k| k.map(|k| JobId::from_slice(&k[1..]))),
                 ),
                 _ => Box::new(
                     self.tree(JOBS)
                         .iter()
                         .keys()
                         .rev()
-                        .map(|k| k.map(|k| JobId::from_slice(&k).unwrap_or_default())),
+                        .map(|k| k.map(|k| JobId::from_slice(&k))),
                 ),
             };
         let mut out = Vec::new();
         for id in ids {
-            let id = id?;
+            let Some(id) = id? else { continue };
             if after.is_some_and(|a| id >= a) {
                 continue;
             }
