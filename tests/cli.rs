@@ -10,6 +10,21 @@ use deskbridge::vendor::{Availability, ChatLine, Collected, Session, Table};
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// One ServiceNow connection and one Splashtop vendor, for the tests' rules to point at.
+const CONNECTIONS: &str = r#"
+[[itsm]]
+id = "snow"
+kind = "servicenow"
+base_url = "https://acme.service-now.com"
+auth = { type = "basic", username = "u", password = "p" }
+inbound = { type = "hmac", secret = "s" }
+[[vendor]]
+id = "st"
+kind = "splashtop"
+base_url = "https://webapi.splashtop.com"
+auth = { type = "bearer", token = "t" }
+"#;
+
 fn deskbridge(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deskbridge"))
         .args(args)
@@ -224,24 +239,16 @@ fn check_refuses_a_rule_naming_an_unknown_template() {
     let cfg = tmp.path().join("t.toml");
     std::fs::write(
         &cfg,
-        r#"
-[[itsm]]
-id = "snow"
-kind = "servicenow"
-base_url = "https://acme.service-now.com"
-auth = { type = "basic", username = "u", password = "p" }
-inbound = { type = "hmac", secret = "s" }
-[[vendor]]
-id = "st"
-kind = "splashtop"
-base_url = "https://webapi.splashtop.com"
-auth = { type = "bearer", token = "t" }
+        format!(
+            "{CONNECTIONS}{}",
+            r#"
 [[rule]]
 name = "L1"
 connection = "snow"
 vendor = "st"
 link_note = { template = "sesion_link" }
-"#,
+"#
+        ),
     )
     .unwrap();
     let out = deskbridge(&["check", "--config", cfg.to_str().unwrap()], tmp.path());
@@ -260,18 +267,9 @@ fn rules_test_shows_the_normalised_ticket_and_why_each_rule_matched_or_not() {
     let cfg = tmp.path().join("r.toml");
     std::fs::write(
         &cfg,
-        r#"
-[[itsm]]
-id = "snow"
-kind = "servicenow"
-base_url = "https://acme.service-now.com"
-auth = { type = "basic", username = "u", password = "p" }
-inbound = { type = "hmac", secret = "s" }
-[[vendor]]
-id = "st"
-kind = "splashtop"
-base_url = "https://webapi.splashtop.com"
-auth = { type = "bearer", token = "t" }
+        format!(
+            "{CONNECTIONS}{}",
+            r#"
 [[rule]]
 name = "Network only"
 connection = "snow"
@@ -282,7 +280,8 @@ name = "Service desk P1-3"
 connection = "snow"
 vendor = "st"
 match = { queue = ["Service Desk"], priority = ["1", "2", "3"] }
-"#,
+"#
+        ),
     )
     .unwrap();
     let payload = tmp.path().join("p.json");
