@@ -103,10 +103,10 @@ impl App {
         let worker = tokio::spawn(state.worker.clone().run(stop.clone(), grace));
         let current = state.current.clone();
         let vendors = move || current.get().vendors.values().cloned().collect();
-        tokio::spawn(crate::vendor::keeper::run(
+        tokio::spawn(crate::remote::keeper::run(
             vendors,
             stop.clone(),
-            crate::vendor::keeper::EVERY,
+            crate::remote::keeper::EVERY,
         ));
         let accepting = state.accepting.clone();
         let store = state.shared.store.clone();

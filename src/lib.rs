@@ -11,7 +11,7 @@
 //! - [`cli`] the commands of SPEC §2; [`app`] builds the service from a [`config::Config`] on a
 //!   pre-bound listener and runs it until shutdown.
 //! - [`http`] webhooks in, the admin/auditor API out; [`itsm`] the ticket-system seam (one
-//!   module per system) and inbound verification; [`vendor`] the vendor seam.
+//!   module per system) and inbound verification; [`remote`] the remote-support vendor seam (`src/remote/`, one folder per vendor).
 //! - [`worker`] runs jobs step by step; [`job`] is the pure state machine; [`store`] is the only
 //!   module that touches sled.
 //! - [`rules`] and [`render`] are pure: which rule a ticket gets, what a note says.
@@ -41,5 +41,5 @@ pub mod sim;
 pub mod store;
 pub mod telemetry;
 pub mod ticket;
-pub mod vendor;
+pub mod remote;
 pub mod worker;

@@ -11,7 +11,7 @@ use crate::itsm::{self, Itsm};
 use crate::metrics::Metrics;
 use crate::render::Templates;
 use crate::store::Store;
-use crate::vendor::{self, Vendor};
+use crate::remote::{self, Vendor};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -130,7 +130,7 @@ impl Runtime {
             metrics: shared.metrics.clone(),
             timeout,
         };
-        let vctx = vendor::BuildCtx {
+        let vctx = remote::BuildCtx {
             store: shared.store.clone(),
             metrics: shared.metrics.clone(),
             timeout,
@@ -143,7 +143,7 @@ impl Runtime {
         let vendors = config
             .vendor
             .iter()
-            .map(|v| vendor::build(v, &vctx).map(|built| (v.id.clone(), built)))
+            .map(|v| remote::build(v, &vctx).map(|built| (v.id.clone(), built)))
             .collect::<Result<_, _>>()
             .map_err(BuildError::Vendor)?;
         Ok(Runtime {

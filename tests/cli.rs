@@ -6,7 +6,7 @@ use deskbridge::clock::Millis;
 use deskbridge::config::ArtifactKind;
 use deskbridge::ids::{ConnectionId, TicketRef};
 use deskbridge::job::{Job, NewJob};
-use deskbridge::vendor::{Availability, ChatLine, Collected, Session, Table};
+use deskbridge::remote::{Availability, ChatLine, Collected, Session, Table};
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -13,7 +13,7 @@ use crate::clock::Millis;
 use crate::config::ArtifactKind;
 use crate::itsm::{ArtifactFile, AttachmentLimits};
 use crate::job::{ArtifactRecord, Job, Unavailable};
-use crate::vendor::{Availability, ChatLine, Collected, Session, Table};
+use crate::remote::{Availability, ChatLine, Collected, Session, Table};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 

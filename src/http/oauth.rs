@@ -15,7 +15,7 @@
 use super::error::ApiError;
 use super::AppState;
 use crate::clock::Millis;
-use crate::vendor::splashtop::oauth::OAuth;
+use crate::remote::splashtop::oauth::OAuth;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -81,7 +81,7 @@ fn client(st: &AppState, vendor: &str) -> Result<OAuth, ApiError> {
         ))
     };
     let cfg = rt.config.vendor(vendor).ok_or_else(not_oauth)?;
-    let ctx = crate::vendor::BuildCtx {
+    let ctx = crate::remote::BuildCtx {
         store: st.shared.store.clone(),
         metrics: st.shared.metrics.clone(),
         timeout: rt.config.worker.request_timeout.0,

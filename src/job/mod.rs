@@ -9,7 +9,7 @@ use crate::clock::Millis;
 use crate::config::ArtifactKind;
 use crate::ids::{ConnectionId, EventId, JobId, TicketRef, VendorId};
 use crate::ticket::Ticket;
-use crate::vendor::Session;
+use crate::remote::Session;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

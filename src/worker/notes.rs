@@ -19,7 +19,7 @@ pub fn context(job: &Job, rt: &Runtime) -> NoteContext {
     let s = job
         .session
         .clone()
-        .unwrap_or_else(|| crate::vendor::Session {
+        .unwrap_or_else(|| crate::remote::Session {
             id: String::new(),
             code: String::new(),
             end_user_link: None,

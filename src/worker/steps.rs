@@ -10,7 +10,7 @@ use crate::job::{Attached, Job, JobState};
 use crate::outbound::Retry;
 use crate::rules::{self, Certainty};
 use crate::runtime::{Runtime, Shared};
-use crate::vendor::{SessionRequest, SessionState, VendorError};
+use crate::remote::{SessionRequest, SessionState, VendorError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,7 +87,7 @@ pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<
     }
 }
 
-fn vendor(rt: &Runtime, job: &Job) -> Result<Arc<dyn crate::vendor::Vendor>> {
+fn vendor(rt: &Runtime, job: &Job) -> Result<Arc<dyn crate::remote::Vendor>> {
     let id = job
         .vendor
         .as_ref()

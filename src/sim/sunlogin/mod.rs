@@ -5,7 +5,7 @@
 //! transfers, seat log) behind the AccessToken, all in the `{"code","message","data"}` envelope.
 //!
 //! The simulator's own implementation of the signature is deliberately separate from the
-//! product's (`vendor::sunlogin::sign`): a shared mistake would otherwise pass both sides.
+//! product's (`remote::sunlogin::sign`): a shared mistake would otherwise pass both sides.
 //! Tests and the demo play the agent from outside with [`SunloginSim::start_session`] and
 //! [`SunloginSim::end_session`], and the account owner with [`SunloginSim::revoke_tokens`] and
 //! [`SunloginSim::set_password`].

@@ -8,7 +8,7 @@
 use super::assumed;
 use super::correlate::text;
 use crate::clock::Millis;
-use crate::vendor::Table;
+use crate::remote::Table;
 use serde_json::{Map, Value};
 
 fn cell(field: &str, v: &Value) -> String {

@@ -147,9 +147,9 @@ impl Splashtop {
         let who = match &self.auth {
             Auth::Token(t) => t
                 .as_ref()
-                .map(|t| crate::vendor::identity_tag(t.expose()))
+                .map(|t| crate::remote::identity_tag(t.expose()))
                 .unwrap_or_default(),
-            Auth::OAuth(o) => crate::vendor::identity_tag(o.client_id()),
+            Auth::OAuth(o) => crate::remote::identity_tag(o.client_id()),
         };
         let key = format!("splashtop/{}/team_id/{who}", self.id);
         let stored = self

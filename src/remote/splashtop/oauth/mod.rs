@@ -3,7 +3,7 @@
 //! before it expires with the refresh token (30 days).
 //!
 //! The pair lives in the store and is renewed one caller at a time, durably before use (see
-//! `vendor::grant`). The refresh token's own end cannot be pushed back by deskbridge (whether
+//! `remote::grant`). The refresh token's own end cannot be pushed back by deskbridge (whether
 //! Splashtop rotates it is not documented): when it nears, the status API, the log and the
 //! `deskbridge_vendor_refresh_token_expires_in_seconds` metric say so days ahead, so an admin
 //! can run the browser flow again in time. The token endpoint itself is assumed (`assumed.rs`).
@@ -13,8 +13,8 @@ use crate::clock::Millis;
 use crate::config::{Secret, VendorAuth, VendorConfig};
 use crate::metrics::Metrics;
 use crate::outbound::{read_json, Retry, Upstream};
-use crate::vendor::grant::{GrantSlot, Loaded};
-use crate::vendor::{BuildCtx, CredentialStatus, Result, VendorError};
+use crate::remote::grant::{GrantSlot, Loaded};
+use crate::remote::{BuildCtx, CredentialStatus, Result, VendorError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -29,7 +29,7 @@ pub const WARN_BEFORE_SECS: i64 = 7 * 24 * 3600;
 /// Renew the access token at most this long before it expires (a quarter of a short life).
 const MAX_MARGIN_SECS: i64 = 600;
 /// The keeper renews ahead by this much more, since it comes by only every few minutes.
-const KEEPER_AHEAD_SECS: i64 = 2 * crate::vendor::keeper::EVERY.as_secs() as i64;
+const KEEPER_AHEAD_SECS: i64 = 2 * crate::remote::keeper::EVERY.as_secs() as i64;
 /// A warning is logged at most this often per vendor.
 const WARN_EVERY_SECS: i64 = 3600;
 /// Scopes asked for when the configuration names none.

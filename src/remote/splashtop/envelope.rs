@@ -3,7 +3,7 @@
 //! HTTP status says; without one, the HTTP status does.
 
 use crate::outbound::{classify, Retry, UpstreamError};
-use crate::vendor::{Result, VendorError};
+use crate::remote::{Result, VendorError};
 use serde_json::Value;
 
 pub const OK: i64 = 20200;

@@ -111,7 +111,7 @@ async fn the_first_session_signs_in_and_stores_the_pair_durably() {
         f.store
             .kv_get(&format!(
                 "sunlogin/sunlogin-cn/tokens/{}",
-                crate::vendor::identity_tag(ACCOUNT)
+                crate::remote::identity_tag(ACCOUNT)
             ))
             .unwrap()
             .unwrap(),
@@ -214,7 +214,7 @@ async fn a_reused_refresh_token_makes_the_adapter_sign_in_again() {
         &f.store
             .kv_get(&format!(
                 "sunlogin/sunlogin-cn/tokens/{}",
-                crate::vendor::identity_tag(ACCOUNT)
+                crate::remote::identity_tag(ACCOUNT)
             ))
             .unwrap()
             .unwrap(),

@@ -2,7 +2,7 @@
 //! read before each call) and a single-use RefreshToken, kept as one value in the store.
 //!
 //! - Fresh (before `exp` minus a margin): used as is.
-//! - Stale: renewed with 续租授权 by exactly one caller (see `vendor::grant`); the new pair is
+//! - Stale: renewed with 续租授权 by exactly one caller (see `remote::grant`); the new pair is
 //!   on disk before anyone uses it.
 //! - A business call answered 401: renewed the same way, unless another caller already replaced
 //!   the refused token, then the call is retried once (in `mod.rs`).
@@ -16,8 +16,8 @@ use super::jwt;
 use crate::clock::Millis;
 use crate::config::Secret;
 use crate::metrics::Metrics;
-use crate::vendor::grant::{GrantSlot, Loaded};
-use crate::vendor::{CredentialStatus, Result, VendorError};
+use crate::remote::grant::{GrantSlot, Loaded};
+use crate::remote::{CredentialStatus, Result, VendorError};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
@@ -102,7 +102,7 @@ impl Tokens {
         // Keyed by the account too: a pair issued for another account is never used.
         let key = format!(
             "sunlogin/{vendor}/tokens/{}",
-            crate::vendor::identity_tag(&account)
+            crate::remote::identity_tag(&account)
         );
         let slot = GrantSlot::new(store, key, api.what.clone());
         Tokens {

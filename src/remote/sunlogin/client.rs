@@ -9,7 +9,7 @@
 use super::{assumed, sign::Signer};
 use crate::config::Secret;
 use crate::outbound::{classify, Upstream, UpstreamError};
-use crate::vendor::{Result, VendorError};
+use crate::remote::{Result, VendorError};
 use reqwest::Method;
 use serde_json::Value;
 
