@@ -17,7 +17,11 @@
 //! - [`rules`] and [`render`] are pure: which rule a ticket gets, what a note says.
 //! - [`artifacts`] builds the CSV/text files and the signed manifest; [`audit`] holds the key.
 //! - [`outbound`] is the HTTP client shared by adapters: rate limits, Retry-After, error classes.
-//! - [`sim`] holds the simulators of every ticket system and vendor, used by tests and `demo`.
+//!
+//! The simulators of every ticket system and vendor, used by the tests and `demo`, are a crate of
+//! their own (`sim/`, `deskbridge_sim`) that imports nothing from this one: they implement each
+//! contract again (signatures, payloads, limits), so a mistake shared by product and simulator
+//! cannot hide.
 
 #![forbid(unsafe_code)]
 
@@ -34,12 +38,11 @@ pub mod itsm;
 pub mod job;
 pub mod metrics;
 pub mod outbound;
+pub mod remote;
 pub mod render;
 pub mod rules;
 pub mod runtime;
-pub mod sim;
 pub mod store;
 pub mod telemetry;
 pub mod ticket;
-pub mod remote;
 pub mod worker;

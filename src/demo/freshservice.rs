@@ -3,9 +3,9 @@
 //! placeholders filled in by the simulator, and the shared secret in `X-Deskbridge-Token`.
 
 use super::{DemoTicket, ItsmSide};
-use crate::sim::freshservice::SimTicket;
-use crate::sim::FreshserviceSim;
 use async_trait::async_trait;
+use deskbridge_sim::freshservice::SimTicket;
+use deskbridge_sim::FreshserviceSim;
 
 const API_KEY: &str = "demo-freshservice-api-key";
 const TOKEN: &str = "demo-freshservice-hook-token";

@@ -3,8 +3,8 @@
 //! header), as a Cloud site would send it.
 
 use super::{DemoTicket, ItsmSide};
-use crate::sim::{JiraSim, SimIssue};
 use async_trait::async_trait;
+use deskbridge_sim::{JiraSim, SimIssue};
 
 const EMAIL: &str = "deskbridge@acme.example";
 const API_TOKEN: &str = "demo-jira-api-token";

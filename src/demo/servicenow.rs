@@ -1,8 +1,8 @@
 //! The ServiceNow side of the demo: an incident in the simulator and the UI Action's signed call.
 
 use super::{DemoTicket, ItsmSide};
-use crate::sim::{ServiceNowSim, SimIncident};
 use async_trait::async_trait;
+use deskbridge_sim::{ServiceNowSim, SimIncident};
 
 const SECRET: &str = "demo-servicenow-hook-secret";
 

@@ -2,8 +2,8 @@
 //! transfers and chat lines as a real session would leave them.
 
 use super::VendorSide;
-use crate::sim::{SessionEnd, SplashtopSim};
 use async_trait::async_trait;
+use deskbridge_sim::{SessionEnd, SplashtopSim};
 
 pub struct Side {
     sim: SplashtopSim,

@@ -6,8 +6,8 @@
 //! seat-log lines the real service records, which deskbridge then finds and attaches.
 
 use super::VendorSide;
-use crate::sim::SunloginSim;
 use async_trait::async_trait;
+use deskbridge_sim::SunloginSim;
 use std::time::Duration;
 
 const APP_KEY: &str = "demo-appkey";

@@ -3,9 +3,9 @@
 //! the account id the connection checks.
 
 use super::{DemoTicket, ItsmSide};
-use crate::sim::zendesk::SimTicket;
-use crate::sim::ZendeskSim;
 use async_trait::async_trait;
+use deskbridge_sim::zendesk::SimTicket;
+use deskbridge_sim::ZendeskSim;
 
 const EMAIL: &str = "deskbridge@acme.example";
 const TOKEN: &str = "demo-zendesk-api-token";

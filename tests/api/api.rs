@@ -1,7 +1,7 @@
 //! `/api/v1`: tokens and roles, listing and filters, ticket history, probes, metrics.
 
 use crate::helpers::*;
-use deskbridge::sim::SessionEnd;
+use deskbridge_sim::SessionEnd;
 use serde_json::Value;
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 //! [`Child`] is reusable by other systems' crash tests: give it a configuration text.
 
 use crate::helpers::*;
-use deskbridge::sim::{Fault, FaultAction, Faults, SessionEnd};
+use deskbridge_sim::{Fault, FaultAction, Faults, SessionEnd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -140,14 +140,14 @@ pub fn found_existing(job: &serde_json::Value) -> usize {
 /// The ServiceNow and Splashtop simulators and deskbridge as a child process wired to them
 /// (with the configuration text, for tests that change it).
 pub async fn servicenow_child() -> (
-    deskbridge::sim::ServiceNowSim,
-    deskbridge::sim::SplashtopSim,
+    deskbridge_sim::ServiceNowSim,
+    deskbridge_sim::SplashtopSim,
     tempfile::TempDir,
     Child,
     String,
 ) {
-    let snow = deskbridge::sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
-    let st = deskbridge::sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
+    let snow = deskbridge_sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
+    let st = deskbridge_sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let text = config_text(
@@ -202,7 +202,7 @@ async fn a_sigkill_when_called_every_step_loses_nothing_and_duplicates_nothing()
     st.set_transcripts_enabled(true);
     let client = reqwest::Client::new();
 
-    let sys_id = snow.add_incident(deskbridge::sim::SimIncident {
+    let sys_id = snow.add_incident(deskbridge_sim::SimIncident {
         number: "INC0099001".into(),
         ..Default::default()
     });
@@ -319,7 +319,7 @@ async fn a_sigkill_when_called_every_step_loses_nothing_and_duplicates_nothing()
 #[tokio::test]
 async fn sigterm_stops_the_service_within_ten_seconds_with_a_step_in_flight() {
     let (snow, st, _dir, mut child, _) = servicenow_child().await;
-    let sys_id = snow.add_incident(deskbridge::sim::SimIncident::default());
+    let sys_id = snow.add_incident(deskbridge_sim::SimIncident::default());
     st.faults()
         .push(Fault::new("psa/support_sessions", FaultAction::Hang).method("POST"));
     let r = post_signed(
@@ -359,7 +359,7 @@ async fn sigterm_stops_the_service_within_ten_seconds_with_a_step_in_flight() {
 async fn the_logs_of_a_full_run_contain_no_secret_from_the_configuration() {
     let (snow, st, _dir, mut child, _) = servicenow_child().await;
     let client = reqwest::Client::new();
-    let sys_id = snow.add_incident(deskbridge::sim::SimIncident::default());
+    let sys_id = snow.add_incident(deskbridge_sim::SimIncident::default());
     // a failure path too: errors are where secrets tend to leak
     snow.faults()
         .push(Fault::new("/api/now/table/incident/", FaultAction::status(500)).method("GET"));
@@ -416,7 +416,7 @@ async fn the_logs_of_a_full_run_contain_no_secret_from_the_configuration() {
 async fn sighup_rereads_the_configuration_and_a_bad_one_is_refused() {
     let (snow, _st, _dir, child, text) = servicenow_child().await;
     let client = reqwest::Client::new();
-    let sys_id = snow.add_incident(deskbridge::sim::SimIncident {
+    let sys_id = snow.add_incident(deskbridge_sim::SimIncident {
         assignment_group: "Network".into(),
         ..Default::default()
     });

@@ -2,7 +2,7 @@
 //! credentials, tickets that no longer match, sessions that never end, cancellation.
 
 use crate::helpers::*;
-use deskbridge::sim::{Fault, FaultAction, SessionEnd};
+use deskbridge_sim::{Fault, FaultAction, SessionEnd};
 use std::collections::HashMap;
 
 fn attachment_counts(app: &TestApp, sys_id: &str) -> HashMap<String, usize> {

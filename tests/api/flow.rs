@@ -2,7 +2,7 @@
 //! artifacts attached exactly once → summary note; and the ways it can go wrong.
 
 use crate::helpers::*;
-use deskbridge::sim::SessionEnd;
+use deskbridge_sim::SessionEnd;
 use std::collections::HashMap;
 
 fn attachment_counts(app: &TestApp, sys_id: &str) -> HashMap<String, usize> {

@@ -5,7 +5,7 @@
 
 use deskbridge::app::App;
 use deskbridge::itsm::verify::sign_servicenow;
-use deskbridge::sim::{ServiceNowSim, SimIncident, SplashtopSim};
+use deskbridge_sim::{ServiceNowSim, SimIncident, SplashtopSim};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

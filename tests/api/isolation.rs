@@ -2,7 +2,7 @@
 //! ticket system does not hold up jobs bound for another.
 
 use crate::helpers::*;
-use deskbridge::sim::{Fault, FaultAction, ServiceNowSim, SimIncident};
+use deskbridge_sim::{Fault, FaultAction, ServiceNowSim, SimIncident};
 use std::time::Duration;
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Black-box tests: the service on port 0 with its own temporary data directory, against the
-//! in-crate simulators, each test with its own ports. One test binary (zero-to-production
+//! simulators of the `deskbridge-sim` crate, each test with its own ports. One test binary (zero-to-production
 //! style) so the crate is linked once.
 
 mod helpers;

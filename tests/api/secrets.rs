@@ -10,7 +10,7 @@
 use crate::helpers::*;
 use crate::oauth::{spawn_oauth, CLIENT_SECRET};
 use crate::sunlogin::{spawn_sunlogin, ACCOUNT, APP_SECRET, PASSWORD};
-use deskbridge::sim::{Fault, FaultAction, SessionEnd};
+use deskbridge_sim::{Fault, FaultAction, SessionEnd};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

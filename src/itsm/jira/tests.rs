@@ -5,7 +5,7 @@
 use super::*;
 use crate::config::{Secret, Visibility};
 use crate::outbound::Retry;
-use crate::sim::{Fault, FaultAction, JiraSim, SimIssue};
+use deskbridge_sim::{Fault, FaultAction, JiraSim, SimIssue};
 use std::time::Duration;
 
 const EMAIL: &str = "deskbridge@acme.example";

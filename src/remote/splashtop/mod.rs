@@ -402,7 +402,7 @@ impl Vendor for Splashtop {
 mod team_cache_tests {
     use super::*;
     use crate::config::{Dur, VendorOptions};
-    use crate::sim::SplashtopSim;
+    use deskbridge_sim::SplashtopSim;
 
     fn cfg(base: &str, token: &str) -> VendorConfig {
         VendorConfig {

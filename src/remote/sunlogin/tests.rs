@@ -5,7 +5,7 @@ use super::*;
 use crate::config::{Dur, Secret, VendorOptions};
 use crate::ids::JobId;
 use crate::metrics::Metrics;
-use crate::sim::{Fault, FaultAction, SunloginSim};
+use deskbridge_sim::{Fault, FaultAction, SunloginSim};
 use std::time::Duration;
 
 const KEY: &str = "APPKEY-A1";
@@ -304,7 +304,7 @@ async fn the_seats_session_is_followed_from_connection_to_collection() {
         matches!(f.vendor.session_state(&s).await.unwrap(), SessionState::Open { status } if status.contains("waiting for beth"))
     );
     tokio::time::sleep(Duration::from_millis(1000)).await; // the connection starts a second after the note
-    f.sim.add_remote_log(crate::sim::sunlogin::RemoteLog {
+    f.sim.add_remote_log(deskbridge_sim::sunlogin::RemoteLog {
         log_id: "other-seat".into(),
         seat_account: "carl@acme.example".into(),
         device_id: "X".into(),

@@ -3,7 +3,7 @@
 //! note; and what a lost answer, a 429 or a validation error does to it.
 
 use super::*;
-use deskbridge::sim::{Fault, FaultAction, SessionEnd};
+use deskbridge_sim::{Fault, FaultAction, SessionEnd};
 use std::time::{Duration, SystemTime};
 
 #[tokio::test]

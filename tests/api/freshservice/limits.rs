@@ -4,7 +4,7 @@
 //! job at once with the limit in its message.
 
 use super::*;
-use deskbridge::sim::{ChatLine, Fault, FaultAction, SessionEnd};
+use deskbridge_sim::{ChatLine, Fault, FaultAction, SessionEnd};
 use std::io::Read;
 use std::time::Duration;
 

@@ -9,8 +9,8 @@ mod flow;
 mod limits;
 
 use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN, SPLASHTOP_TOKEN};
-use deskbridge::sim::freshservice::SimTicket;
-use deskbridge::sim::{FreshserviceSim, SplashtopSim};
+use deskbridge_sim::freshservice::SimTicket;
+use deskbridge_sim::{FreshserviceSim, SplashtopSim};
 use serde_json::Value;
 
 pub const FS_KEY: &str = "fs-key-Vb71";

@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::crash::{arm, crash_inside, free_port, kill_when_called, Child};
-use deskbridge::sim::{FaultAction, SessionEnd};
+use deskbridge_sim::{FaultAction, SessionEnd};
 
 #[tokio::test]
 async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {

@@ -3,7 +3,7 @@
 //! notes when a rule says so; hostile ticket text inert; rules decided on the read.
 
 use super::*;
-use deskbridge::sim::SessionEnd;
+use deskbridge_sim::SessionEnd;
 
 #[tokio::test]
 async fn a_click_in_jira_ends_with_the_link_and_every_artifact_on_the_issue_once() {

@@ -87,7 +87,7 @@ async fn a_wrong_missing_or_malformed_hub_signature_is_401_and_stores_nothing() 
         .add_label(&key, "remote-session", "Beth Anglin", "beth@acme.example")
         .unwrap();
     let body = hook.body.clone();
-    let wrong = deskbridge::sim::jira::hub_signature("not-the-secret", &body);
+    let wrong = deskbridge_sim::jira::hub_signature("not-the-secret", &body);
     let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
         (vec![("x-hub-signature", wrong)], "does not match"),
         (vec![], "is missing"),
@@ -186,7 +186,7 @@ async fn the_shipped_status_change_webhook_is_ignored_without_calling_jira() {
         .as_millis() as i64)
         .into();
     let body = serde_json::to_vec(&fixture).unwrap();
-    let sig = deskbridge::sim::jira::hub_signature(HUB_SECRET, &body);
+    let sig = deskbridge_sim::jira::hub_signature(HUB_SECRET, &body);
     let r = app
         .post("jira-hook", body, &[("x-hub-signature", &sig)])
         .await;

@@ -3,7 +3,7 @@
 //! before anything is posted, and a 413 failing the job at once with Jira's words.
 
 use super::*;
-use deskbridge::sim::{Fault, FaultAction, SessionEnd};
+use deskbridge_sim::{Fault, FaultAction, SessionEnd};
 use std::time::Duration;
 
 #[tokio::test]

@@ -11,7 +11,7 @@ mod hooks;
 mod limits;
 
 use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN};
-use deskbridge::sim::{JiraSim, SimIssue, SimWebhook, SplashtopSim};
+use deskbridge_sim::{JiraSim, SimIssue, SimWebhook, SplashtopSim};
 use serde_json::Value;
 
 pub const EMAIL: &str = "deskbridge@acme.example";

@@ -5,7 +5,7 @@
 mod flow;
 
 use crate::helpers::*;
-use deskbridge::sim::{Fault, FaultAction, ServiceNowSim, SessionEnd, SplashtopSim};
+use deskbridge_sim::{Fault, FaultAction, ServiceNowSim, SessionEnd, SplashtopSim};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -106,7 +106,7 @@ impl OAuthApp {
 
     pub async fn click(&self) -> String {
         let n = format!("INC{:07}", rand::random::<u32>() % 10_000_000);
-        let sys_id = self.snow.add_incident(deskbridge::sim::SimIncident {
+        let sys_id = self.snow.add_incident(deskbridge_sim::SimIncident {
             number: n.clone(),
             assignment_group: "Service Desk".into(),
             ..Default::default()

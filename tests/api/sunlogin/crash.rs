@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::crash::{arm, crash_inside, free_port, kill_when_called, Child};
-use deskbridge::sim::FaultAction;
+use deskbridge_sim::FaultAction;
 use std::time::Duration;
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod flow;
 mod tokens;
 
 use crate::helpers::*;
-use deskbridge::sim::{ServiceNowSim, SimIncident, SunloginSim};
+use deskbridge_sim::{ServiceNowSim, SimIncident, SunloginSim};
 use serde_json::Value;
 
 pub const APP_KEY: &str = "APPKEY-E2E";
@@ -145,7 +145,7 @@ impl SunApp {
         &self,
         secs: u64,
         what: &str,
-        done: impl Fn(&deskbridge::sim::sunlogin::TokenCounts) -> bool,
+        done: impl Fn(&deskbridge_sim::sunlogin::TokenCounts) -> bool,
     ) {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
         while !done(&self.sun.counts()) {

@@ -2,7 +2,7 @@
 //! renewal, a dead grant, a pair lost between issue and storage, credentials that stopped working.
 
 use super::*;
-use deskbridge::sim::{Fault, FaultAction};
+use deskbridge_sim::{Fault, FaultAction};
 use std::time::Duration;
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::crash::{arm, free_port, kill_when_called, Child};
-use deskbridge::sim::{FaultAction, SessionEnd};
+use deskbridge_sim::{FaultAction, SessionEnd};
 
 const PUT: &str = "PUT";
 const TICKETS: &str = "/api/v2/tickets/";

@@ -2,7 +2,7 @@
 //! limits, a full ticket, an update whose answer is lost, hostile ticket text.
 
 use super::*;
-use deskbridge::sim::{Fault, FaultAction, SessionEnd};
+use deskbridge_sim::{Fault, FaultAction, SessionEnd};
 use std::collections::HashMap;
 use std::time::Duration;
 

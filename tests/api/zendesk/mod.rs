@@ -10,8 +10,8 @@ mod inbound;
 mod integrations;
 
 use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN, SPLASHTOP_TOKEN};
-use deskbridge::sim::zendesk::SimTicket;
-use deskbridge::sim::{SplashtopSim, WebhookDelivery, ZendeskSim};
+use deskbridge_sim::zendesk::SimTicket;
+use deskbridge_sim::{SplashtopSim, WebhookDelivery, ZendeskSim};
 use serde_json::Value;
 
 pub const ZD_EMAIL: &str = "deskbridge@acme.example";

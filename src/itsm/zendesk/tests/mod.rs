@@ -4,8 +4,8 @@
 use super::*;
 use crate::metrics::Metrics;
 use crate::outbound::Retry;
-use crate::sim::zendesk::SimTicket;
-use crate::sim::{Fault, FaultAction, ZendeskSim};
+use deskbridge_sim::zendesk::SimTicket;
+use deskbridge_sim::{Fault, FaultAction, ZendeskSim};
 use std::time::Duration;
 
 const EMAIL: &str = "deskbridge@acme.example";

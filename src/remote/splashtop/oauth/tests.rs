@@ -4,8 +4,8 @@
 use super::*;
 use crate::config::{Dur, PollConfig, VendorKind};
 use crate::ids::VendorId;
-use crate::sim::SplashtopSim;
 use crate::store::Store;
+use deskbridge_sim::SplashtopSim;
 use std::time::Duration;
 
 #[test]
