@@ -17,9 +17,9 @@ use axum::routing::post;
 use deskbridge::clock::Millis;
 use deskbridge::config::load_str;
 use deskbridge::http::{router, AppState};
-use deskbridge::itsm::verify::sign_servicenow;
 use deskbridge::job::{ArtifactRecord, Job, JobState, NewJob, StepRecord};
 use deskbridge::runtime::{Current, Runtime, Shared};
+use deskbridge_sim::servicenow::sign_ui_action;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -141,7 +141,7 @@ async fn load(url: &str, conns: usize, secs: u64) -> Run {
                     .unwrap()
                     .as_secs() as i64;
                 let mut req = client.post(&url).header("content-type", "application/json");
-                for (k, v) in sign_servicenow(SECRET, &b, now) {
+                for (k, v) in sign_ui_action(SECRET, &b, now) {
                     req = req.header(k, v);
                 }
                 let started = Instant::now();

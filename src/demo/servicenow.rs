@@ -49,7 +49,7 @@ impl ItsmSide for Side {
             .unwrap_or_default()
             .as_secs() as i64;
         let mut headers: Vec<(String, String)> =
-            crate::itsm::verify::sign_servicenow(SECRET, &body, now)
+            deskbridge_sim::servicenow::sign_ui_action(SECRET, &body, now)
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect();

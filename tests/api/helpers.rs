@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use deskbridge::app::App;
-use deskbridge::itsm::verify::sign_servicenow;
+use deskbridge_sim::servicenow::sign_ui_action;
 use deskbridge_sim::{ServiceNowSim, SimIncident, SplashtopSim};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -188,7 +188,7 @@ pub async fn post_signed(
         .post(format!("{base}/hooks/{conn}"))
         .header("content-type", "application/json")
         .body(body.to_vec());
-    for (k, v) in sign_servicenow(HOOK_SECRET, body, now_secs()) {
+    for (k, v) in sign_ui_action(HOOK_SECRET, body, now_secs()) {
         req = req.header(k, v);
     }
     req.send().await.unwrap()

@@ -13,6 +13,7 @@ mod isolation;
 mod jira;
 mod oauth;
 mod secrets;
+mod signatures;
 mod sunlogin;
 mod webhook;
 mod zendesk;

@@ -2,7 +2,7 @@
 //! that tells the sender whether to retry, and an error that names the field or header.
 
 use crate::helpers::*;
-use deskbridge::itsm::verify::sign_servicenow;
+use deskbridge_sim::servicenow::sign_ui_action;
 use serde_json::Value;
 
 async fn error_of(r: reqwest::Response) -> (u16, Value) {
@@ -40,7 +40,7 @@ async fn a_wrong_missing_or_stale_signature_is_401_naming_the_header() {
     assert_eq!(e["header"], "x-deskbridge-timestamp");
 
     let mut req = app.client.post(&url).body(bytes.clone());
-    for (k, v) in sign_servicenow("not-the-secret", bytes.as_bytes(), now_secs()) {
+    for (k, v) in sign_ui_action("not-the-secret", bytes.as_bytes(), now_secs()) {
         req = req.header(k, v);
     }
     let (s, e) = error_of(req.send().await.unwrap()).await;
@@ -50,7 +50,7 @@ async fn a_wrong_missing_or_stale_signature_is_401_naming_the_header() {
     );
 
     let mut req = app.client.post(&url).body(bytes.clone());
-    for (k, v) in sign_servicenow(HOOK_SECRET, bytes.as_bytes(), now_secs() - 600) {
+    for (k, v) in sign_ui_action(HOOK_SECRET, bytes.as_bytes(), now_secs() - 600) {
         req = req.header(k, v);
     }
     let (s, e) = error_of(req.send().await.unwrap()).await;

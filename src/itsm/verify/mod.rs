@@ -225,36 +225,5 @@ pub fn verify_connection<'a>(
     Ok(verified)
 }
 
-/// The headers a sender must add to `body` for the ServiceNow `hmac` scheme; used by the
-/// simulators, the demo and the benchmark to play the UI Action's part.
-pub fn sign_servicenow(secret: &str, body: &[u8], unix_secs: i64) -> [(&'static str, String); 2] {
-    let ts = unix_secs.to_string();
-    let sig = hmac(secret, &[ts.as_bytes(), b".", body])
-        .finalize()
-        .into_bytes();
-    [
-        (SNOW_TIMESTAMP, ts),
-        (
-            SNOW_SIGNATURE,
-            base64::engine::general_purpose::STANDARD.encode(sig),
-        ),
-    ]
-}
-
-/// The signature headers Zendesk adds to `body` sent at `timestamp` (ISO 8601, used verbatim in
-/// the signed string); used by the Zendesk simulator and the demo to play the webhook's part.
-pub fn sign_zendesk(secret: &str, body: &[u8], timestamp: &str) -> [(&'static str, String); 2] {
-    let sig = hmac(secret, &[timestamp.as_bytes(), body])
-        .finalize()
-        .into_bytes();
-    [
-        (ZENDESK_TIMESTAMP, timestamp.to_string()),
-        (
-            ZENDESK_SIGNATURE,
-            base64::engine::general_purpose::STANDARD.encode(sig),
-        ),
-    ]
-}
-
 #[cfg(test)]
 mod tests;
