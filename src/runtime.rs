@@ -9,9 +9,9 @@ use crate::config::{ArtifactKind, Config, NoteSpec, RuleConfig, VendorOptions};
 use crate::ids::{ConnectionId, VendorId};
 use crate::itsm::{self, Itsm};
 use crate::metrics::Metrics;
+use crate::remote::{self, Vendor};
 use crate::render::Templates;
 use crate::store::Store;
-use crate::remote::{self, Vendor};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 

@@ -8,8 +8,8 @@
 use crate::clock::Millis;
 use crate::config::ArtifactKind;
 use crate::ids::{ConnectionId, EventId, JobId, TicketRef, VendorId};
-use crate::ticket::Ticket;
 use crate::remote::Session;
+use crate::ticket::Ticket;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
