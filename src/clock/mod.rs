@@ -1,5 +1,10 @@
-//! Wall-clock time as milliseconds since the Unix epoch, and its RFC 3339 form for JSON.
-//! Jobs store plain integers (cheap to compare and to put in index keys); humans see RFC 3339.
+//! Time: [`Millis`], wall-clock time as milliseconds since the Unix epoch with its RFC 3339
+//! form for JSON (jobs store plain integers, cheap to compare and to put in index keys; humans
+//! see RFC 3339), and [`Clock`], the source of "now" for every decision about a job's timing.
+
+mod source;
+
+pub use source::{Clock, ManualClock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -8,6 +13,8 @@ use std::fmt;
 pub struct Millis(pub i64);
 
 impl Millis {
+    /// The wall clock. Job timing reads [`Clock::now`] instead, so tests can move it; this is
+    /// for what follows the outside world's clocks (signatures, vendor tokens).
     pub fn now() -> Self {
         let d = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
