@@ -17,7 +17,7 @@ use axum::routing::post;
 use deskbridge::clock::Millis;
 use deskbridge::config::load_str;
 use deskbridge::http::{router, AppState};
-use deskbridge::job::{ArtifactRecord, Job, JobState, NewJob, StepRecord};
+use deskbridge::job::{ArtifactRecord, Attached, Job, JobState, NewJob, Outcome};
 use deskbridge::runtime::{Current, Runtime, Shared};
 use deskbridge_sim::servicenow::sign_ui_action;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -65,6 +65,7 @@ async fn durable_server(dir: &std::path::Path) -> String {
         store,
         metrics: Default::default(),
         audit,
+        clock: deskbridge::clock::Clock::system(),
     };
     let current = Current::new(Runtime::build(cfg, &shared).unwrap());
     let worker = deskbridge::worker::Worker::new(current.clone(), shared.clone());
@@ -190,7 +191,8 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// A finished job as a real one looks: full history, four artifacts attached.
+/// A finished job as a real one looks: full history, four artifacts attached, made by the
+/// state machine the way the worker makes it.
 fn finished_job(i: u64) -> Job {
     let now = Millis::now();
     let mut job = Job::new(
@@ -207,31 +209,38 @@ fn finished_job(i: u64) -> Job {
         },
         now,
     );
-    for s in [
-        JobState::Queued,
-        JobState::SessionCreated,
-        JobState::LinkPosted,
-        JobState::WaitingForEnd,
-        JobState::Collecting,
-        JobState::Attaching,
-    ] {
-        job.steps.push(StepRecord {
-            step: s,
-            at: now,
-            attempt: 1,
-            error: None,
-            detail: Some("ok".into()),
-        });
+    job.ticket_read = Some(Default::default());
+    job.session = Some(deskbridge::remote::Session {
+        id: format!("{i}"),
+        code: "123456789".into(),
+        end_user_link: Some("https://my.splashtop.com/sos/123456789".into()),
+        technician_link: None,
+        seat: None,
+        created_at: now,
+        extra: serde_json::Value::Null,
+    });
+    while job.state() != JobState::Done {
+        if job.state() == JobState::Collecting {
+            let at = Attached {
+                connection: job.connection.clone(),
+                ticket: job.ticket.clone(),
+                remote_id: Some(format!("att-{i}")),
+                at: now,
+                found_existing: false,
+            };
+            for name in ["log.csv", "file-transfers.csv", "chat.txt", "manifest.json"] {
+                job.artifacts.push(ArtifactRecord {
+                    name: format!("session-123456789-{name}"),
+                    size: 1234,
+                    sha256: "ab".repeat(32),
+                    attached: Some(at.clone()),
+                });
+            }
+            job.collected_at = Some(now);
+        }
+        job.apply(Outcome::Done("ok".into()), now)
+            .expect("the happy path");
     }
-    for name in ["log.csv", "file-transfers.csv", "chat.txt", "manifest.json"] {
-        job.artifacts.push(ArtifactRecord {
-            name: format!("session-123456789-{name}"),
-            size: 1234,
-            sha256: "ab".repeat(32),
-            attached: None,
-        });
-    }
-    job.state = JobState::Done;
     job
 }
 

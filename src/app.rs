@@ -3,6 +3,7 @@
 //! tests), and stop cleanly.
 
 use crate::audit::AuditKey;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
@@ -34,8 +35,18 @@ pub struct App {
 }
 
 impl App {
-    /// Build everything; nothing runs until [`App::run_until_stopped`].
+    /// Build everything on the system clock; nothing runs until [`App::run_until_stopped`].
     pub fn build(config: Config, listener: std::net::TcpListener) -> Result<App, AppError> {
+        App::build_with_clock(config, listener, Clock::system())
+    }
+
+    /// [`App::build`] on a given clock: tests pass a [`crate::clock::ManualClock`]'s clock and
+    /// move time themselves (a job's due, poll, expiry and backoff times, and leases, follow it).
+    pub fn build_with_clock(
+        config: Config,
+        listener: std::net::TcpListener,
+        clock: Clock,
+    ) -> Result<App, AppError> {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         std::fs::create_dir_all(&config.server.data_dir)?;
@@ -45,6 +56,7 @@ impl App {
             store,
             metrics: Arc::new(Metrics::default()),
             audit,
+            clock,
         };
         let current = Current::new(Runtime::build(config, &shared)?);
         let worker = Worker::new(current.clone(), shared.clone());
@@ -73,6 +85,11 @@ impl App {
 
     pub fn store(&self) -> Store {
         self.state.shared.store.clone()
+    }
+
+    /// The clock job timing runs on.
+    pub fn clock(&self) -> Clock {
+        self.state.shared.clock.clone()
     }
 
     pub fn public_key(&self) -> String {

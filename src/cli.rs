@@ -225,6 +225,7 @@ fn rules_test(path: Option<&Path>, connection: &str, payload: &Path) -> Result<(
         audit: std::sync::Arc::new(
             crate::audit::AuditKey::load_or_create(&dir).map_err(|e| e.to_string())?,
         ),
+        clock: crate::clock::Clock::system(),
     };
     let rt = crate::runtime::Runtime::build(cfg, &shared).map_err(|e| e.to_string())?;
     let answer = crate::http::rules_test_answer(&rt, connection, &body).map_err(|e| e.message)?;

@@ -5,6 +5,7 @@
 //! vendor and rule by id in the runtime current when each step starts.
 
 use crate::audit::AuditKey;
+use crate::clock::Clock;
 use crate::config::{ArtifactKind, Config, NoteSpec, RuleConfig, VendorOptions};
 use crate::ids::{ConnectionId, VendorId};
 use crate::itsm::{self, Itsm};
@@ -29,6 +30,8 @@ pub struct Shared {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub audit: Arc<AuditKey>,
+    /// "Now" for every decision about a job's timing (the system clock, or a test's).
+    pub clock: Clock,
 }
 
 #[derive(Debug, thiserror::Error)]

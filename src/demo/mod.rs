@@ -182,14 +182,14 @@ async fn wait(
 ) -> Result<crate::job::Job, String> {
     for _ in 0..400 {
         if let Ok(Some(job)) = store.get(id) {
-            if job.state == state {
+            if job.state() == state {
                 return Ok(job);
             }
-            if job.state.is_terminal() {
+            if job.state().is_terminal() {
                 return Err(format!(
                     "job ended {} instead: {}",
-                    job.state.as_str(),
-                    job.error.unwrap_or_default()
+                    job.state().as_str(),
+                    job.error().unwrap_or_default()
                 ));
             }
         }

@@ -7,7 +7,7 @@ use crate::ids::{ConnectionId, JobId};
 use crate::itsm::Inbound;
 use crate::job::{Job, JobState};
 use crate::rules::{self, Certainty};
-use crate::store::{JobFilter, SaveError};
+use crate::store::{JobFilter, SaveError, StoreError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -87,6 +87,7 @@ async fn save(st: &AppState, job: &mut Job) -> Result<(), ApiError> {
         Err(SaveError::Conflict) => Err(conflict(
             "the job changed while this request was handled; try again".into(),
         )),
+        Err(SaveError::Store(StoreError::Invalid(broken))) => Err(conflict(broken.to_string())),
         Err(SaveError::Store(e)) => Err(e.into()),
     }
 }
@@ -107,7 +108,7 @@ pub async fn retry_job(
             job.ticket
         )));
     }
-    job.resume(Millis::now())
+    job.resume(st.shared.clock.now())
         .map_err(|e| conflict(e.to_string()))?;
     save(&st, &mut job).await?;
     st.worker.wake();
@@ -123,7 +124,7 @@ pub async fn cancel_job(
         .session_may_be_open()
         .then(|| job.session.clone())
         .flatten();
-    job.cancel(Millis::now())
+    job.cancel(st.shared.clock.now())
         .map_err(|e| conflict(e.to_string()))?;
     save(&st, &mut job).await?;
     if let (Some(session), Some(vendor)) = (
@@ -132,7 +133,7 @@ pub async fn cancel_job(
             .as_ref()
             .and_then(|v| st.current.get().vendors.get(v).cloned()),
     ) {
-        let store = st.shared.store.clone();
+        let (store, clock) = (st.shared.store.clone(), st.shared.clock.clone());
         let id = job.id;
         // The answer does not wait on the vendor; the outcome lands in the job's history.
         tokio::spawn(async move {
@@ -147,13 +148,7 @@ pub async fn cancel_job(
                 let Ok(Some(mut j)) = store.get(&id) else {
                     return;
                 };
-                j.steps.push(crate::job::StepRecord {
-                    step: j.state,
-                    at: Millis::now(),
-                    attempt: 1,
-                    error: error.clone(),
-                    detail: Some(detail.clone()),
-                });
+                j.record(clock.now(), 1, error.clone(), detail.clone());
                 if store.save(&mut j).await.is_ok() {
                     return;
                 }

@@ -59,6 +59,14 @@ impl IntoResponse for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::unavailable(format!("the store cannot be used right now: {e}"))
+        match e {
+            // A job the state machine should never have made: sending again cannot help.
+            crate::store::StoreError::Invalid(broken) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                broken.to_string(),
+            ),
+            e => ApiError::unavailable(format!("the store cannot be used right now: {e}")),
+        }
     }
 }

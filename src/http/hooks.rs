@@ -6,7 +6,6 @@
 
 use super::error::ApiError;
 use super::AppState;
-use crate::clock::Millis;
 use crate::ids::ConnectionId;
 use crate::itsm::verify::verify_connection;
 use crate::itsm::Inbound;
@@ -114,7 +113,7 @@ async fn handle(
             rule: Some(rule.name.clone()),
             hint: req.hint,
         },
-        Millis::now(),
+        st.shared.clock.now(),
     );
     let (outcome, id, status) = match st.shared.store.enqueue(&job).await? {
         Enqueued::Queued(id) => ("queued", id, "queued"),

@@ -1,9 +1,18 @@
-//! A job and its life (SPEC §5), as pure data and pure transitions.
+//! A job: what the store keeps of one "start remote session" click, as pure data.
 //!
-//! The worker decides *what* happened (a step succeeded, failed for good, should be retried);
-//! the methods here decide what that does to the job: the next state, the attempt counter, the
-//! due time and the history line. Keeping this free of I/O lets the state machine be table-tested
-//! and keeps the store a dumb persister.
+//! The worker's steps report *what happened* (see [`Outcome`]); the job decides what that does
+//! to it: the next state, the attempt counter, the due time and the history line (`life.rs`),
+//! and whether the result is a sound job (`check.rs`). The fields that only those transitions
+//! may change are private and read through methods. Keeping this free of I/O lets the state
+//! machine be table-tested and keeps the store a dumb persister.
+
+mod check;
+mod life;
+mod state;
+
+pub use check::{Broken, Rule};
+pub use life::{next_state, Event, Outcome, TransitionError};
+pub use state::JobState;
 
 use crate::clock::Millis;
 use crate::config::ArtifactKind;
@@ -12,110 +21,14 @@ use crate::remote::Session;
 use crate::ticket::Ticket;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Queued,
-    SessionCreated,
-    LinkPosted,
-    WaitingForEnd,
-    Collecting,
-    Attaching,
-    Done,
-    Failed,
-    Expired,
-    Cancelled,
-    Skipped,
-}
-
-impl JobState {
-    pub const ALL: [JobState; 11] = [
-        JobState::Queued,
-        JobState::SessionCreated,
-        JobState::LinkPosted,
-        JobState::WaitingForEnd,
-        JobState::Collecting,
-        JobState::Attaching,
-        JobState::Done,
-        JobState::Failed,
-        JobState::Expired,
-        JobState::Cancelled,
-        JobState::Skipped,
-    ];
-
-    /// Whether a job in this state holds its ticket: a second click then answers "existing".
-    /// Only while the session may still be open; once collecting starts, a new click may
-    /// start a new session.
-    pub fn holds_ticket(self) -> bool {
-        matches!(
-            self,
-            JobState::Queued
-                | JobState::SessionCreated
-                | JobState::LinkPosted
-                | JobState::WaitingForEnd
-        )
-    }
-
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            JobState::Done
-                | JobState::Failed
-                | JobState::Expired
-                | JobState::Cancelled
-                | JobState::Skipped
-        )
-    }
-
-    /// The state a successful step in `self` leads to, on the happy path.
-    pub fn next(self) -> Option<JobState> {
-        use JobState::*;
-        Some(match self {
-            Queued => SessionCreated,
-            SessionCreated => LinkPosted,
-            LinkPosted => WaitingForEnd,
-            WaitingForEnd => Collecting,
-            Collecting => Attaching,
-            Attaching => Done,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        use JobState::*;
-        match self {
-            Queued => "queued",
-            SessionCreated => "session_created",
-            LinkPosted => "link_posted",
-            WaitingForEnd => "waiting_for_end",
-            Collecting => "collecting",
-            Attaching => "attaching",
-            Done => "done",
-            Failed => "failed",
-            Expired => "expired",
-            Cancelled => "cancelled",
-            Skipped => "skipped",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<JobState> {
-        JobState::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
-    /// One byte for index keys; the order of `ALL`.
-    pub fn code(self) -> u8 {
-        JobState::ALL.iter().position(|s| *s == self).unwrap_or(0) as u8
-    }
-}
-
 /// One line of a job's history: a step taken, retried or failed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StepRecord {
     pub step: JobState,
     pub at: Millis,
-    pub attempt: u32,
+    attempt: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    error: Option<String>,
     /// What the step did, or the state it led to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -158,7 +71,7 @@ pub struct Lease {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     pub id: JobId,
-    pub state: JobState,
+    state: JobState,
     pub connection: ConnectionId,
     pub ticket: TicketRef,
     #[serde(default)]
@@ -176,14 +89,14 @@ pub struct Job {
     #[serde(default)]
     pub session: Option<Session>,
     pub created_at: Millis,
-    pub updated_at: Millis,
+    updated_at: Millis,
     /// Attempts made at the current step (0 before the first).
-    pub attempt: u32,
-    pub due_at: Millis,
+    attempt: u32,
+    due_at: Millis,
     #[serde(default)]
-    pub failed_step: Option<JobState>,
+    failed_step: Option<JobState>,
     #[serde(default)]
-    pub error: Option<String>,
+    error: Option<String>,
     #[serde(default)]
     pub waiting_since: Option<Millis>,
     #[serde(default)]
@@ -196,21 +109,12 @@ pub struct Job {
     pub artifacts: Vec<ArtifactRecord>,
     #[serde(default)]
     pub unavailable: Vec<Unavailable>,
-    pub steps: Vec<StepRecord>,
+    steps: Vec<StepRecord>,
     #[serde(default)]
     pub lease: Option<Lease>,
     /// Bumped by every store write; a write carrying a stale `rev` is refused, so a cancel
     /// during a step is not overwritten by the step's result.
     pub rev: u64,
-}
-
-/// Why a transition was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransitionError {
-    #[error("job is {0}, only a failed job can be retried")]
-    NotFailed(&'static str),
-    #[error("job is already {0}")]
-    AlreadyFinished(&'static str),
 }
 
 pub struct NewJob {
@@ -225,7 +129,7 @@ pub struct NewJob {
 
 impl Job {
     pub fn new(n: NewJob, now: Millis) -> Job {
-        Job {
+        let mut job = Job {
             id: JobId::new(),
             state: JobState::Queued,
             connection: n.connection,
@@ -249,111 +153,45 @@ impl Job {
             collected_at: None,
             artifacts: vec![],
             unavailable: vec![],
-            steps: vec![StepRecord {
-                step: JobState::Queued,
-                at: now,
-                attempt: 0,
-                error: None,
-                detail: Some("webhook accepted".into()),
-            }],
+            steps: vec![],
             lease: None,
             rev: 0,
-        }
-    }
-
-    fn record(&mut self, now: Millis, error: Option<String>, detail: Option<String>) {
-        self.steps.push(StepRecord {
-            step: self.state,
-            at: now,
-            attempt: self.attempt,
-            error,
-            detail,
-        });
-        self.updated_at = now;
-    }
-
-    /// The step in the current state succeeded: move to `to`, due at once.
-    pub fn advance(&mut self, to: JobState, now: Millis, detail: impl Into<String>) {
-        let attempt = self.attempt.max(1);
-        self.steps.push(StepRecord {
-            step: self.state,
-            at: now,
-            attempt,
-            error: None,
-            detail: Some(detail.into()),
-        });
-        self.state = to;
-        self.attempt = 0;
-        self.error = None;
-        self.due_at = now;
-        self.updated_at = now;
-    }
-
-    /// Stay in this state and look again at `due` without counting it as a failed attempt
-    /// (a session still running).
-    pub fn wait_until(&mut self, due: Millis, now: Millis) {
-        // A successful look resets the count: only consecutive failures may fail a job that
-        // waits for hours (scattered vendor hiccups over a long session must not add up).
-        self.attempt = 0;
-        self.error = None;
-        self.due_at = due;
-        self.updated_at = now;
-    }
-
-    /// A transient failure: count the attempt and come back at `due`.
-    pub fn retry_at(&mut self, due: Millis, now: Millis, error: String) {
-        self.attempt += 1;
-        self.record(now, Some(error.clone()), Some(format!("retry at {due}")));
-        self.error = Some(error);
-        self.due_at = due;
-    }
-
-    /// A permanent failure, or retries exhausted: the job stops here until an admin retries it.
-    pub fn fail(&mut self, now: Millis, error: String) {
-        self.attempt = self.attempt.max(1);
-        self.record(now, Some(error.clone()), Some("failed".into()));
-        self.failed_step = Some(self.state);
-        self.state = JobState::Failed;
-        self.error = Some(error);
-    }
-
-    /// End in a terminal state other than done or failed (skipped, expired).
-    pub fn finish(&mut self, to: JobState, now: Millis, detail: impl Into<String>) {
-        self.record(now, None, Some(detail.into()));
-        self.state = to;
-    }
-
-    /// Admin retry: back to the step that failed, with a fresh attempt count.
-    pub fn resume(&mut self, now: Millis) -> Result<JobState, TransitionError> {
-        let step = match (self.state, self.failed_step) {
-            (JobState::Failed, Some(step)) => step,
-            (s, _) => return Err(TransitionError::NotFailed(s.as_str())),
         };
-        self.record(
-            now,
-            None,
-            Some(format!("retried by admin, back to {}", step.as_str())),
-        );
-        self.state = step;
-        self.failed_step = None;
-        self.attempt = 0;
-        self.error = None;
-        self.due_at = now;
-        if step == JobState::WaitingForEnd {
-            // The wait starts over: an admin retry of a long-failed wait would otherwise expire
-            // at once, without one look at the session.
-            self.waiting_since = Some(now);
-        }
-        Ok(step)
+        job.record(now, 0, None, "webhook accepted".into());
+        job
     }
 
-    pub fn cancel(&mut self, now: Millis) -> Result<(), TransitionError> {
-        if self.state.is_terminal() && self.state != JobState::Failed {
-            return Err(TransitionError::AlreadyFinished(self.state.as_str()));
-        }
-        self.record(now, None, Some("cancelled by admin".into()));
-        self.state = JobState::Cancelled;
-        Ok(())
+    pub fn state(&self) -> JobState {
+        self.state
+    }
+
+    /// The step a failed job failed in (where an admin retry goes back to).
+    pub fn failed_step(&self) -> Option<JobState> {
+        self.failed_step
+    }
+
+    /// Attempts made at the current step (0 before the first).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// When the job's next step is due.
+    pub fn due_at(&self) -> Millis {
+        self.due_at
+    }
+
+    /// The last failure, while the job retries or has failed.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    pub fn updated_at(&self) -> Millis {
+        self.updated_at
+    }
+
+    /// Every line of the history, oldest first; lines are added by [`Job::record`] only.
+    pub fn history(&self) -> &[StepRecord] {
+        &self.steps
     }
 
     /// Whether the vendor session this job opened may still be open.

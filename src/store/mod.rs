@@ -38,6 +38,9 @@ pub enum StoreError {
     Io(#[from] sled::Error),
     #[error("a stored record is corrupt: {0}")]
     Corrupt(String),
+    /// A job that breaks a rule of `Job::check` (a bug): refused, so it never reaches the disk.
+    #[error("refusing to store it: {0}")]
+    Invalid(#[from] crate::job::Broken),
 }
 
 impl<E: std::fmt::Display> From<sled::transaction::TransactionError<E>> for StoreError {

@@ -4,7 +4,8 @@
 //! globally and per connection, and a job whose connection has no free slot is simply left due
 //! for the next round, so one slow or failing ticket system never holds up another. A job
 //! step's outcome is saved (and flushed) before the job can be taken again; a lease outlives a
-//! crash only until the next start (see `store`).
+//! crash only until the next start (see `store`). Due times, leases and sleeps follow the
+//! shared clock, so a test that moves a manual clock wakes the worker at once.
 
 mod notes;
 pub mod retry;
@@ -12,10 +13,10 @@ mod steps;
 
 use crate::clock::Millis;
 use crate::ids::{ConnectionId, JobId};
-use crate::job::{Job, JobState};
+use crate::job::{Job, JobState, Outcome, TransitionError};
 use crate::outbound::Retry;
 use crate::runtime::{Current, Shared};
-use crate::store::SaveError;
+use crate::store::{SaveError, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,6 +30,8 @@ pub use steps::StepError;
 const DUE_SCAN: usize = 10_000;
 /// Bound on the job → connection memo.
 const CONN_CACHE_MAX: usize = 50_000;
+/// Shortest sleep between dispatch rounds, so a due job that cannot start yet is no busy loop.
+const MIN_SLEEP: Duration = Duration::from_millis(5);
 
 /// What a dispatch round did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -133,17 +136,21 @@ impl Worker {
                     false
                 }
             };
-            let tick = self.current.get().config.worker.tick.0;
+            let tick = self.current.get().config.worker.tick.0.max(MIN_SLEEP);
+            let now = self.shared.clock.now();
             // With every slot taken, a finishing step wakes us; no point looking sooner.
-            let sleep = match self.shared.store.next_due() {
-                _ if blocked => tick,
-                Ok(Some(at)) => at.since(Millis::now()).min(tick),
-                _ => tick,
+            let until = match self.shared.store.next_due() {
+                _ if blocked => now.plus(tick),
+                Ok(Some(at)) => at.min(now.plus(tick)).max(now.plus(MIN_SLEEP)),
+                _ => now.plus(tick),
             };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(sleep.max(Duration::from_millis(5))) => {}
+                // Until the next due time on the job clock: a jump of a manual clock ends it.
+                _ = self.shared.clock.sleep_until(until) => {}
+                // And a look every tick of real time whatever the job clock does.
+                _ = tokio::time::sleep(tick) => {}
             }
         }
         self.alive
@@ -176,7 +183,7 @@ impl Worker {
     /// Lease every due job that has a free slot and start its step.
     pub fn dispatch(self: &Arc<Self>) -> crate::store::Result<Dispatched> {
         let store = &self.shared.store;
-        let now = Millis::now();
+        let now = self.shared.clock.now();
         for id in store.expired_leases(now)? {
             if !self.is_running(&id) {
                 store.release(&id)?;
@@ -234,14 +241,17 @@ impl Worker {
         let Ok(Some(mut job)) = self.shared.store.get(&id) else {
             return;
         };
-        if job.state.is_terminal() {
+        if job.state().is_terminal() {
             return;
         }
         let err = StepError {
             retry: Retry::Transient { after: None },
             message: "the step failed unexpectedly (a bug in deskbridge; see the log)".into(),
         };
-        self.on_error(&mut job, err, Millis::now());
+        if let Err(e) = self.on_error(&mut job, err, self.shared.clock.now()) {
+            warn!(error = %e, "the panicked step's job cannot record the failure");
+            return;
+        }
         if let Err(e) = self.shared.store.save(&mut job).await {
             warn!(error = %e, "the panicked step's job could not be saved");
         }
@@ -271,10 +281,10 @@ impl Worker {
         Ok(Some(job.connection))
     }
 
-    #[instrument(skip_all, fields(job_id = %job.id, state = job.state.as_str(), attempt = job.attempt + 1))]
+    #[instrument(skip_all, fields(job_id = %job.id, state = job.state().as_str(), attempt = job.attempt() + 1))]
     async fn step(&self, mut job: Job) {
         let rt = self.current.get();
-        let state = job.state;
+        let state = job.state();
         let started = std::time::Instant::now();
         let key = (job.connection.clone(), job.ticket.clone());
         let lock = self
@@ -286,37 +296,22 @@ impl Worker {
             .clone();
         let guard = lock.lock().await;
         let result = steps::run(&rt, &self.shared, &mut job).await;
-        let now = Millis::now();
-        let outcome = match result {
-            Ok(steps::Next::Advance(next, detail)) => {
-                job.advance(next, now, detail);
-                "ok"
+        let saved = match self.settle(&mut job, result, self.shared.clock.now()) {
+            Ok(outcome) => {
+                self.shared
+                    .metrics
+                    .step(state.as_str(), outcome, started.elapsed());
+                self.save(&mut job).await
             }
-            Ok(steps::Next::Wait(due)) => {
-                job.wait_until(due, now);
-                "wait"
-            }
-            Ok(steps::Next::Finish(to, detail)) => {
-                job.finish(to, now, detail);
-                "ok"
-            }
-            Err(e) => self.on_error(&mut job, e, now),
-        };
-        self.shared
-            .metrics
-            .step(state.as_str(), outcome, started.elapsed());
-        let saved = match self.shared.store.save(&mut job).await {
-            Ok(()) => true,
-            Err(SaveError::Conflict) => {
-                info!("the job changed during its step (cancelled?); its outcome is dropped");
-                false
-            }
-            Err(SaveError::Store(e)) => {
-                warn!(error = %e, "the step's outcome could not be saved; it will run again");
+            Err(e) => {
+                // Not even a failure can be recorded: saving the job as it is would make it due
+                // at once, again and again. It stays leased and is looked at again when the
+                // lease runs out.
+                tracing::error!(error = %e, "the job cannot record its step (a bug in deskbridge)");
                 false
             }
         };
-        if saved && job.state == JobState::Failed {
+        if saved && job.state() == JobState::Failed {
             notes::post_failure_note(&rt, &job).await;
         }
         drop(guard);
@@ -327,25 +322,77 @@ impl Worker {
         }
     }
 
-    fn on_error(&self, job: &mut Job, e: StepError, now: Millis) -> &'static str {
+    /// Let the job take what the step found (or its error); the metrics label of the outcome.
+    fn settle(
+        &self,
+        job: &mut Job,
+        result: Result<Outcome, StepError>,
+        now: Millis,
+    ) -> Result<&'static str, TransitionError> {
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(e) => return self.on_error(job, e, now),
+        };
+        let label = match outcome {
+            Outcome::NotYet(_) => "wait",
+            _ => "ok",
+        };
+        match job.apply(outcome, now) {
+            Ok(_) => Ok(label),
+            // The step reported what its state has no arrow for, or what would leave the job
+            // broken: a bug, recorded as a failure where an admin looks.
+            Err(e) => {
+                tracing::error!(error = %e, "a step's outcome was refused (a bug in deskbridge)");
+                let message = format!("the step's outcome cannot be recorded: {e}");
+                self.on_error(job, StepError::permanent(message), now)
+            }
+        }
+    }
+
+    /// Save the step's result; whether it was saved.
+    async fn save(&self, job: &mut Job) -> bool {
+        match self.shared.store.save(job).await {
+            Ok(()) => true,
+            Err(SaveError::Conflict) => {
+                info!("the job changed during its step (cancelled?); its outcome is dropped");
+                false
+            }
+            Err(SaveError::Store(StoreError::Invalid(e))) => {
+                tracing::error!(error = %e, "the step's result was refused (a bug in deskbridge)");
+                false
+            }
+            Err(SaveError::Store(e)) => {
+                warn!(error = %e, "the step's outcome could not be saved; it will run again");
+                false
+            }
+        }
+    }
+
+    fn on_error(
+        &self,
+        job: &mut Job,
+        e: StepError,
+        now: Millis,
+    ) -> Result<&'static str, TransitionError> {
         let retry_cfg = &self.current.get().config.worker.retry;
+        let attempt = job.attempt() + 1;
         match e.retry {
-            Retry::Transient { after } if job.attempt + 1 < retry_cfg.attempts => {
-                let wait = retry::delay(retry_cfg, job.attempt + 1, after, rand::random());
+            Retry::Transient { after } if attempt < retry_cfg.attempts => {
+                let wait = retry::delay(retry_cfg, attempt, after, rand::random());
                 warn!(error = %e.message, ?wait, "transient failure, will retry");
-                job.retry_at(now.plus(wait), now, e.message);
-                "retry"
+                job.retry_at(now.plus(wait), now, e.message)?;
+                Ok("retry")
             }
             Retry::Transient { .. } => {
-                let msg = format!("{} (gave up after {} attempts)", e.message, job.attempt + 1);
+                let msg = format!("{} (gave up after {attempt} attempts)", e.message);
                 warn!(error = %msg, "retries exhausted");
-                job.fail(now, msg);
-                "failed"
+                job.fail(now, msg)?;
+                Ok("failed")
             }
             Retry::Permanent | Retry::Auth => {
                 warn!(error = %e.message, "permanent failure");
-                job.fail(now, e.message);
-                "failed"
+                job.fail(now, e.message)?;
+                Ok("failed")
             }
         }
     }

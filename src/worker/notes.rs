@@ -78,7 +78,7 @@ pub fn context(job: &Job, rt: &Runtime) -> NoteContext {
                 reason: u.reason.clone(),
             })
             .collect(),
-        error: job.error.clone().unwrap_or_default(),
+        error: job.error().unwrap_or_default().to_string(),
         give_up_after: vendor
             .map(|v| format!("{:?}", v.poll.give_up_after))
             .unwrap_or_default(),
@@ -132,7 +132,7 @@ pub async fn post_failure_note(rt: &Runtime, job: &Job) {
         return;
     };
     let plan = rt.plan(job.rule.as_deref());
-    let purpose = format!("failed/{}", job.steps.len());
+    let purpose = format!("failed/{}", job.history().len());
     if let Err(e) = ensure_note(rt, &**itsm, job, &plan.failure_note, &purpose).await {
         tracing::warn!(error = %e.message, "the failure note could not be posted");
     }

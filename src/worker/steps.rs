@@ -1,12 +1,13 @@
 //! One function per step of a job's life (SPEC §5). Each is idempotent: it first looks at what
 //! the outside world already has (a note with its marker, a file by name) so that running it
-//! again after a crash finishes the step instead of repeating it.
+//! again after a crash finishes the step instead of repeating it. Each reports what it found
+//! as an [`Outcome`]; the job decides which state that leads to. Times come from the shared
+//! clock, so tests can move them.
 
 use super::notes;
 use crate::artifacts;
-use crate::clock::Millis;
 use crate::itsm::{ItsmError, RemoteAttachment};
-use crate::job::{Attached, Job, JobState};
+use crate::job::{Attached, Job, JobState, Outcome};
 use crate::outbound::Retry;
 use crate::remote::{SessionRequest, SessionState, VendorError};
 use crate::rules::{self, Certainty};
@@ -15,16 +16,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What a successful step leads to.
-#[derive(Debug)]
-pub enum Next {
-    Advance(JobState, String),
-    /// Not done yet (session still running): look again then.
-    Wait(Millis),
-    /// A terminal state other than done.
-    Finish(JobState, String),
-}
-
 #[derive(Debug, Clone)]
 pub struct StepError {
     pub retry: Retry,
@@ -32,7 +23,7 @@ pub struct StepError {
 }
 
 impl StepError {
-    fn permanent(message: impl Into<String>) -> Self {
+    pub(super) fn permanent(message: impl Into<String>) -> Self {
         StepError {
             retry: Retry::Permanent,
             message: message.into(),
@@ -60,24 +51,19 @@ impl From<VendorError> for StepError {
 
 type Result<T> = std::result::Result<T, StepError>;
 
-pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<Next> {
+pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<Outcome> {
     let itsm = rt.itsm.get(&job.connection).cloned().ok_or_else(|| {
         StepError::permanent(format!(
             "connection {} is no longer configured",
             job.connection
         ))
     })?;
-    match job.state {
+    match job.state() {
         JobState::Queued => start(rt, shared, &*itsm, job).await,
         JobState::SessionCreated => post_link(rt, &*itsm, job).await,
-        JobState::LinkPosted => {
-            job.waiting_since = Some(Millis::now());
-            Ok(Next::Advance(
-                JobState::WaitingForEnd,
-                "waiting for the session to end".into(),
-            ))
-        }
-        JobState::WaitingForEnd => wait_for_end(rt, &*itsm, job).await,
+        // Nothing to do in the world: the wait (and its clock) starts with the next state.
+        JobState::LinkPosted => Ok(Outcome::Done("waiting for the session to end".into())),
+        JobState::WaitingForEnd => wait_for_end(rt, shared, &*itsm, job).await,
         JobState::Collecting => collect(rt, shared, &*itsm, job).await,
         JobState::Attaching => attach(rt, shared, &*itsm, job).await,
         s => Err(StepError::permanent(format!(
@@ -104,11 +90,11 @@ async fn start(
     shared: &Shared,
     itsm: &dyn crate::itsm::Itsm,
     job: &mut Job,
-) -> Result<Next> {
+) -> Result<Outcome> {
     if let Some(s) = &job.session {
         // Created and recorded before a crash or a failed save: never create a second one.
         let detail = format!("session {} was created before a restart", s.code);
-        return Ok(Next::Advance(JobState::SessionCreated, detail));
+        return Ok(Outcome::Done(detail));
     }
     let mut ticket = itsm.read_ticket(&job.ticket).await?;
     // The agent who clicked is the one who runs the session; the read ticket may only know the
@@ -125,7 +111,7 @@ async fn start(
     job.ticket_number = ticket.number.clone().or(job.ticket_number.take());
     job.ticket_read = Some(ticket.clone());
     let Some(i) = decision.chosen else {
-        return Ok(Next::Finish(JobState::Skipped, decision.why_none()));
+        return Ok(Outcome::NoRule(decision.why_none()));
     };
     let rule = &rt.config.rules[i];
     job.rule = Some(rule.name.clone());
@@ -174,7 +160,7 @@ async fn start(
     // nobody closes. If an admin cancelled the job meanwhile, close it at once.
     if let Err(e) = checkpoint(shared, job).await {
         let cancelled =
-            matches!(shared.store.get(&job.id), Ok(Some(j)) if j.state == JobState::Cancelled);
+            matches!(shared.store.get(&job.id), Ok(Some(j)) if j.state() == JobState::Cancelled);
         if cancelled {
             if let Err(close) = vendor.close_session(&session).await {
                 tracing::warn!(error = %close, "a session created for a cancelled job could not be closed");
@@ -182,10 +168,10 @@ async fn start(
         }
         return Err(e);
     }
-    Ok(Next::Advance(JobState::SessionCreated, detail))
+    Ok(Outcome::Done(detail))
 }
 
-async fn post_link(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
+async fn post_link(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Outcome> {
     let vendor = vendor(rt, job)?;
     let plan = rt.plan(job.rule.as_deref());
     let spec = if vendor.gives_link() {
@@ -194,27 +180,33 @@ async fn post_link(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) ->
         &plan.instructions_note
     };
     let posted = notes::ensure_note(rt, itsm, job, spec, "link").await?;
-    Ok(Next::Advance(JobState::LinkPosted, posted))
+    Ok(Outcome::Done(posted))
 }
 
-async fn wait_for_end(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Next> {
+async fn wait_for_end(
+    rt: &Runtime,
+    shared: &Shared,
+    itsm: &dyn crate::itsm::Itsm,
+    job: &mut Job,
+) -> Result<Outcome> {
     let vendor = vendor(rt, job)?;
     let poll = vendor.poll().clone();
     let session = job
         .session
         .clone()
         .ok_or_else(|| StepError::permanent("the job has no session"))?;
-    let now = Millis::now();
+    let now = shared.clock.now();
+    // Set when the job started waiting; a job stored without it starts its wait now.
     let since = *job.waiting_since.get_or_insert(now);
     // Look first, even past the deadline: a session that ended during an outage near the
     // deadline still gets its artifacts.
     match vendor.session_state(&session).await? {
         SessionState::Over { status, session } => {
             job.session = Some(session);
-            Ok(Next::Advance(
-                JobState::Collecting,
-                format!("session over ({status}) after {} polls", job.polls + 1),
-            ))
+            Ok(Outcome::Done(format!(
+                "session over ({status}) after {} polls",
+                job.polls + 1
+            )))
         }
         SessionState::Open { .. } if now.since(since) > poll.give_up_after.0 => {
             let plan = rt.plan(job.rule.as_deref());
@@ -222,13 +214,10 @@ async fn wait_for_end(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job)
             if let Err(e) = vendor.close_session(&session).await {
                 tracing::warn!(error = %e, "the expired session could not be closed at the vendor");
             }
-            Ok(Next::Finish(
-                JobState::Expired,
-                format!(
-                    "the session did not end within {:?}; expiry note posted",
-                    poll.give_up_after
-                ),
-            ))
+            Ok(Outcome::TimedOut(format!(
+                "the session did not end within {:?}; expiry note posted",
+                poll.give_up_after
+            )))
         }
         SessionState::Open { .. } => {
             job.polls += 1;
@@ -236,7 +225,7 @@ async fn wait_for_end(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job)
             let grown = job.poll_interval_ms.map(|p| p + p / 2).unwrap_or(every);
             let interval = grown.clamp(every, poll.max_every.0.as_millis() as u64);
             job.poll_interval_ms = Some(interval);
-            Ok(Next::Wait(now.plus(Duration::from_millis(interval))))
+            Ok(Outcome::NotYet(now.plus(Duration::from_millis(interval))))
         }
     }
 }
@@ -246,7 +235,7 @@ async fn collect(
     shared: &Shared,
     itsm: &dyn crate::itsm::Itsm,
     job: &mut Job,
-) -> Result<Next> {
+) -> Result<Outcome> {
     let vendor = vendor(rt, job)?;
     let limits = itsm.attachment_limits(&job.ticket).await?;
     let plan = rt.plan(job.rule.as_deref());
@@ -255,7 +244,7 @@ async fn collect(
         .clone()
         .ok_or_else(|| StepError::permanent("the job has no session"))?;
     let collected = vendor.collect(&session, &plan.collect).await?;
-    let now = Millis::now();
+    let now = shared.clock.now();
     let built = artifacts::build(
         job,
         &session,
@@ -278,7 +267,7 @@ async fn collect(
     job.artifacts = built.records;
     job.unavailable = built.unavailable;
     job.collected_at = Some(now);
-    Ok(Next::Advance(JobState::Attaching, detail))
+    Ok(Outcome::Done(detail))
 }
 
 /// Attach what is not on the ticket yet (looking first), then the summary note.
@@ -287,7 +276,7 @@ async fn attach(
     shared: &Shared,
     itsm: &dyn crate::itsm::Itsm,
     job: &mut Job,
-) -> Result<Next> {
+) -> Result<Outcome> {
     let pending: Vec<usize> = (0..job.artifacts.len())
         .filter(|i| job.artifacts[*i].attached.is_none())
         .collect();
@@ -303,7 +292,7 @@ async fn attach(
         for &i in &pending {
             let rec = &job.artifacts[i];
             if let Some(found) = on_ticket.get(&rec.name) {
-                job.artifacts[i].attached = Some(attached(job, found.id.clone(), true));
+                job.artifacts[i].attached = Some(attached(shared, job, found.id.clone(), true));
                 continue;
             }
             files.push(
@@ -315,18 +304,25 @@ async fn attach(
             let done = itsm.attach(&job.ticket, &files).await?;
             for a in done {
                 if let Some(i) = job.artifacts.iter().position(|r| r.name == a.name) {
-                    job.artifacts[i].attached = Some(attached(job, a.id, false));
+                    job.artifacts[i].attached = Some(attached(shared, job, a.id, false));
                 }
             }
         }
         checkpoint(shared, job).await?;
     }
+    if let Some(missing) = job.artifacts.iter().find(|a| a.attached.is_none()) {
+        // A done job has every file on the ticket: look again rather than finish without it.
+        return Err(StepError {
+            retry: Retry::Transient { after: None },
+            message: format!("the ticket system did not confirm {}", missing.name),
+        });
+    }
     let plan = rt.plan(job.rule.as_deref());
     let posted = notes::ensure_note(rt, itsm, job, &plan.summary_note, "summary").await?;
-    Ok(Next::Advance(
-        JobState::Done,
-        format!("{} artifacts attached; {posted}", job.artifacts.len()),
-    ))
+    Ok(Outcome::Done(format!(
+        "{} artifacts attached; {posted}",
+        job.artifacts.len()
+    )))
 }
 
 /// Record progress inside a step (what was attached where) before going on, so a crash later
@@ -344,12 +340,17 @@ async fn checkpoint(shared: &Shared, job: &mut Job) -> Result<()> {
     }
 }
 
-fn attached(job: &Job, remote_id: Option<String>, found_existing: bool) -> Attached {
+fn attached(
+    shared: &Shared,
+    job: &Job,
+    remote_id: Option<String>,
+    found_existing: bool,
+) -> Attached {
     Attached {
         connection: job.connection.clone(),
         ticket: job.ticket.clone(),
         remote_id,
-        at: Millis::now(),
+        at: shared.clock.now(),
         found_existing,
     }
 }

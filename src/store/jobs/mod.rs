@@ -51,17 +51,17 @@ fn encode(job: &Job) -> Vec<u8> {
 fn write_job(t: Tx, job: &Job, old: Option<&Job>) -> TxResult<()> {
     let id = job.id;
     if let Some(old) = old {
-        t[DUE].remove(keys::due(old.due_at, &id))?;
-        t[STATES].remove(keys::state(old.state.code(), &id))?;
+        t[DUE].remove(keys::due(old.due_at(), &id))?;
+        t[STATES].remove(keys::state(old.state().code(), &id))?;
     }
     t[LEASED].remove(id.as_bytes().as_slice())?;
-    if !job.state.is_terminal() {
-        t[DUE].insert(keys::due(job.due_at, &id), &[])?;
+    if !job.state().is_terminal() {
+        t[DUE].insert(keys::due(job.due_at(), &id), &[])?;
     }
-    t[STATES].insert(keys::state(job.state.code(), &id), &[])?;
+    t[STATES].insert(keys::state(job.state().code(), &id), &[])?;
     let open_key = keys::joined(&[job.connection.as_str(), job.ticket.as_str()]);
     let open_now = t[OPEN].get(&open_key)?;
-    if !job.state.holds_ticket() {
+    if !job.state().holds_ticket() {
         if open_now.as_deref() == Some(id.as_bytes().as_slice()) {
             t[OPEN].remove(open_key)?;
         }
@@ -117,7 +117,7 @@ fn enqueue_one(t: Tx, job: &Job) -> TxResult<Enqueued> {
     if let Some(v) = t[OPEN].get(&open_key)? {
         if let Some(open) = t[JOBS].get(&v)? {
             let open = decode(&open)?;
-            if open.state.holds_ticket() {
+            if open.state().holds_ticket() {
                 if let Some(k) = &dedup_key {
                     t[DEDUP].insert(k.as_slice(), open.id.as_bytes().as_slice())?;
                 }
@@ -136,6 +136,7 @@ impl Store {
     /// Store a new job unless its delivery was seen before or its ticket has a live session,
     /// and return only once it is on disk (through the ingest writer, see `ingest.rs`).
     pub async fn enqueue(&self, job: &Job) -> Result<Enqueued> {
+        job.check()?;
         self.inner
             .ingest
             .enqueue(job.clone())
@@ -147,6 +148,7 @@ impl Store {
     /// (benchmarks, imports). Call [`Store::flush`] afterwards.
     pub fn insert_bulk(&self, jobs: &[Job]) -> Result<()> {
         for job in jobs {
+            job.check()?;
             self.inner.trees.transaction(|t| write_job(t, job, None))?;
         }
         Ok(())
@@ -161,9 +163,11 @@ impl Store {
         }
     }
 
-    /// Write the job's new state, refusing if it changed since it was read (`rev`), and wait
-    /// until it is on disk: the next step may only start once this one is recorded.
+    /// Write the job's new state, refusing if it changed since it was read (`rev`) or breaks a
+    /// rule of `Job::check`, and wait until it is on disk: the next step may only start once
+    /// this one is recorded.
     pub async fn save(&self, job: &mut Job) -> std::result::Result<(), SaveError> {
+        job.check().map_err(StoreError::from)?;
         let mut next = job.clone();
         next.rev += 1;
         next.lease = None;
@@ -201,7 +205,7 @@ impl Store {
         };
         Ok(self
             .get(&id)?
-            .filter(|j| j.state.holds_ticket())
+            .filter(|j| j.state().holds_ticket())
             .map(|j| j.id))
     }
 
@@ -238,14 +242,14 @@ impl Store {
                 return Ok(None);
             };
             let mut job = decode(&v)?;
-            if job.state.is_terminal() {
-                t[DUE].remove(keys::due(job.due_at, id))?;
+            if job.state().is_terminal() {
+                t[DUE].remove(keys::due(job.due_at(), id))?;
                 return Ok(None);
             }
-            if job.due_at > now || t[LEASED].get(id.as_bytes())?.is_some() {
+            if job.due_at() > now || t[LEASED].get(id.as_bytes())?.is_some() {
                 return Ok(None);
             }
-            t[DUE].remove(keys::due(job.due_at, id))?;
+            t[DUE].remove(keys::due(job.due_at(), id))?;
             t[LEASED].insert(id.as_bytes().as_slice(), &until.0.to_be_bytes())?;
             job.lease = Some(Lease { owner, until });
             job.rev += 1;
@@ -265,8 +269,8 @@ impl Store {
                 let mut job = decode(&v)?;
                 job.lease = None;
                 job.rev += 1;
-                if !job.state.is_terminal() {
-                    t[DUE].insert(keys::due(job.due_at, id), &[])?;
+                if !job.state().is_terminal() {
+                    t[DUE].insert(keys::due(job.due_at(), id), &[])?;
                 }
                 t[JOBS].insert(id.as_bytes().as_slice(), encode(&job))?;
             }
@@ -345,7 +349,7 @@ impl Store {
                 continue;
             }
             let Some(job) = self.get(&id)? else { continue };
-            if f.state.is_some_and(|s| s != job.state)
+            if f.state.is_some_and(|s| s != job.state())
                 || f.connection
                     .as_ref()
                     .is_some_and(|c| c != job.connection.as_str())

@@ -1,4 +1,4 @@
-//! Store tests: batched enqueue, leases across a reopen, refused stale saves.
+//! Store tests: batched enqueue, leases across a reopen, refused stale or broken saves.
 use super::*;
 use crate::ids::{ConnectionId, EventId, TicketRef};
 use crate::job::NewJob;
@@ -90,13 +90,13 @@ async fn a_stale_save_is_refused() {
     let mut second = first.clone();
     first.cancel(crate::clock::Millis(3000)).unwrap();
     store.save(&mut first).await.unwrap();
-    second.fail(crate::clock::Millis(3000), "x".into());
+    second.fail(crate::clock::Millis(3000), "x".into()).unwrap();
     assert!(matches!(
         store.save(&mut second).await,
         Err(SaveError::Conflict)
     ));
     assert_eq!(
-        store.get(&a.id).unwrap().unwrap().state,
+        store.get(&a.id).unwrap().unwrap().state(),
         JobState::Cancelled
     );
     assert_eq!(
@@ -108,4 +108,54 @@ async fn a_stale_save_is_refused() {
             .1,
         1
     );
+}
+
+#[tokio::test]
+async fn a_job_that_breaks_a_rule_is_refused_by_every_write_and_nothing_is_written() {
+    use crate::job::{Outcome, Rule};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let a = job("t1", "e1");
+    store.enqueue(&a).await.unwrap();
+    let mut a = store.get(&a.id).unwrap().unwrap();
+    a.vendor = Some(crate::ids::VendorId::new("splashtop"));
+    a.ticket_read = Some(Default::default());
+    a.session = Some(crate::remote::Session {
+        id: "s1".into(),
+        code: "123456789".into(),
+        end_user_link: Some("https://x.example/s".into()),
+        technician_link: None,
+        seat: None,
+        created_at: crate::clock::Millis(1500),
+        extra: serde_json::Value::Null,
+    });
+    a.apply(Outcome::Done("created".into()), crate::clock::Millis(2000))
+        .unwrap();
+    store.save(&mut a).await.unwrap();
+
+    let mut broken = a.clone();
+    broken.session = None;
+    let err = store.save(&mut broken).await.unwrap_err();
+    assert!(
+        matches!(&err, SaveError::Store(StoreError::Invalid(b)) if b.rule == Rule::SessionFromSessionCreated),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains(
+            "session_created) breaks a rule: from session_created on, a job has its session"
+        ),
+        "{err}"
+    );
+    assert!(store.get(&a.id).unwrap().unwrap().session.is_some());
+
+    broken.id = crate::ids::JobId::new();
+    assert!(matches!(
+        store.insert_bulk(std::slice::from_ref(&broken)),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.enqueue(&broken).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.get(&broken.id).unwrap().map(|j| j.id), None);
 }
