@@ -5,6 +5,7 @@
 mod helpers;
 
 mod api;
+mod clock;
 mod crash;
 mod failures;
 mod flow;
