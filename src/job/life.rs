@@ -97,7 +97,7 @@ pub enum TransitionError {
     NotFailed(&'static str),
     #[error("job is already {0}")]
     AlreadyFinished(&'static str),
-    #[error("a job in {state} cannot take {event}")]
+    #[error("a job in {state} cannot move on \"{event}\"")]
     NotAllowed {
         state: &'static str,
         event: &'static str,
