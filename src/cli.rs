@@ -176,19 +176,14 @@ fn check(path: Option<&Path>) -> Result<(), String> {
         println!(
             "  {:<20} {:<13} {}  (webhook: POST /hooks/{})",
             c.id,
-            format!("{:?}", c.kind).to_lowercase(),
+            c.kind.as_str(),
             c.base_url,
             c.id
         );
     }
     println!("vendors:");
     for v in &cfg.vendor {
-        println!(
-            "  {:<20} {:<13} {}",
-            v.id,
-            format!("{:?}", v.kind).to_lowercase(),
-            v.base_url
-        );
+        println!("  {:<20} {:<13} {}", v.id, v.kind.as_str(), v.base_url);
     }
     println!("rules (first match wins):");
     for (i, r) in cfg.rules.iter().enumerate() {

@@ -38,8 +38,6 @@ pub struct Shared {
 pub enum BuildError {
     #[error("{0}")]
     Template(#[from] crate::render::RenderError),
-    #[error("{0}")]
-    Vendor(String),
     #[error("{file}: rule[{index}] ({name:?}).{field}: {reason}")]
     Rule {
         file: String,
@@ -146,9 +144,8 @@ impl Runtime {
         let vendors = config
             .vendor
             .iter()
-            .map(|v| remote::build(v, &vctx).map(|built| (v.id.clone(), built)))
-            .collect::<Result<_, _>>()
-            .map_err(BuildError::Vendor)?;
+            .map(|v| (v.id.clone(), remote::build(v, &vctx)))
+            .collect();
         Ok(Runtime {
             config,
             itsm,

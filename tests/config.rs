@@ -110,16 +110,14 @@ fn env_and_file_secrets_are_resolved_and_a_missing_one_is_named() {
         )
         .replace("secret = \"s\"", "secret = \"${DESKBRIDGE_TEST_SECRET_A}\"");
     let cfg = load_str(&text, "x.toml").unwrap();
-    match &cfg.itsm[0].auth {
-        deskbridge::config::ItsmAuth::Basic { password, .. } => {
-            assert_eq!(password.expose(), "from-file")
-        }
+    use deskbridge::itsm::servicenow::{Auth, InboundScheme, Settings};
+    let snow = cfg.itsm[0].settings::<Settings>().unwrap();
+    match &snow.auth {
+        Auth::Basic(b) => assert_eq!(b.password.expose(), "from-file"),
         other => panic!("{other:?}"),
     }
-    match &cfg.itsm[0].inbound {
-        deskbridge::config::InboundAuth::Hmac { secret } => assert_eq!(secret.expose(), "from-env"),
-        other => panic!("{other:?}"),
-    }
+    let InboundScheme::Hmac { secret } = &snow.inbound;
+    assert_eq!(secret.expose(), "from-env");
     let e = err(&BASE.replace(
         "secret = \"s\"",
         "secret = \"${DESKBRIDGE_TEST_UNSET_VAR}\"",

@@ -27,7 +27,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl ConfigError {
-    pub(super) fn new(file: &str, field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(file: &str, field: impl Into<String>, reason: impl Into<String>) -> Self {
         ConfigError {
             file: file.to_string(),
             field: field.into(),
@@ -60,11 +60,19 @@ pub fn load_str(text: &str, file: &str) -> Result<Config, ConfigError> {
             )
         })?;
     resolve_indirections(&mut value, &mut String::new(), file)?;
-    let cfg: Config = serde_path_to_error::deserialize(value).map_err(|e| {
+    // `[[itsm]]` and `[[vendor]]` are read by kind, each into its adapter's own type.
+    let (itsm, vendor) = match &mut value {
+        toml::Value::Table(t) => (t.remove("itsm"), t.remove("vendor")),
+        _ => (None, None),
+    };
+    let itsm = crate::itsm::registry::read(file, itsm)?;
+    let mut cfg: Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." { String::new() } else { field };
         ConfigError::new(file, field, e.into_inner().to_string())
     })?;
+    cfg.itsm = itsm;
+    cfg.vendor = crate::remote::registry::read(file, vendor)?;
     super::validate::validate(&cfg, file)?;
     Ok(cfg)
 }

@@ -1,19 +1,28 @@
 //! The configuration file (SPEC §3): its types, with serde doing the shape checks.
 //!
 //! Every struct refuses unknown keys, so a typo in a key is an error rather than a silently
-//! ignored setting. Semantic checks (ids unique, rules naming real connections) live in
-//! `validate.rs`; reading the file and resolving `${ENV}`/`file:` live in `load.rs`.
+//! ignored setting. `[[itsm]]` and `[[vendor]]` tables are read by kind (`sections.rs`): each
+//! adapter owns the type of what its kind takes. Semantic checks (ids unique, rules naming real
+//! connections) live in `validate.rs`; reading the file and resolving `${ENV}`/`file:` live in
+//! `load.rs`.
 
+pub mod auth;
 mod load;
 mod secret;
+pub mod sections;
 mod validate;
 
 pub use load::{load, load_str, ConfigError};
 pub use secret::{Dur, Secret};
+pub(crate) use validate::check_url;
 
 use crate::ids::{ConnectionId, VendorId};
+use crate::itsm::ItsmSettings;
+use crate::remote::VendorSettings;
 use serde::Deserialize;
+use std::any::Any;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,9 +33,11 @@ pub struct Config {
     pub worker: WorkerConfig,
     #[serde(default)]
     pub templates: TemplatesConfig,
-    #[serde(default)]
+    /// `[[itsm]]`, read by kind (see `sections.rs`), not by this derive.
+    #[serde(skip)]
     pub itsm: Vec<ItsmConfig>,
-    #[serde(default)]
+    /// `[[vendor]]`, likewise.
+    #[serde(skip)]
     pub vendor: Vec<VendorConfig>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<RuleConfig>,
@@ -135,52 +146,50 @@ pub struct TemplatesConfig {
     pub dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItsmKind {
-    Servicenow,
-    Jira,
-    Zendesk,
-    Freshservice,
+/// The `kind` of a connection or a vendor: a name its registry knows (`src/itsm/registry.rs`,
+/// `src/remote/registry.rs`), so a new system needs no new variant anywhere outside its folder.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Kind(&'static str);
+
+impl Kind {
+    pub const fn new(name: &'static str) -> Self {
+        Kind(name)
+    }
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The bare name, as the enum it replaces printed it.
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// One `[[itsm]]` table: the keys every ticket system takes, and the rest as the adapter's own
+/// settings type (auth, inbound, and whatever only that system has).
+#[derive(Debug, Clone)]
 pub struct ItsmConfig {
     pub id: ConnectionId,
-    pub kind: ItsmKind,
+    pub kind: Kind,
     pub base_url: String,
-    pub auth: ItsmAuth,
-    pub inbound: InboundAuth,
     pub rate_limit: Option<RateLimit>,
-    /// Jira: the label whose addition (admin webhook) asks for a session; default `remote-session`.
-    #[serde(default)]
-    pub trigger_label: Option<String>,
-    /// Zendesk: the tag whose addition (event subscription) asks for a session; default `remote_session`.
-    #[serde(default)]
-    pub trigger_tag: Option<String>,
-    /// Zendesk: when set, webhooks whose `x-zendesk-account-id` differs are refused.
-    #[serde(default)]
-    pub account_id: Option<String>,
+    pub settings: Arc<dyn ItsmSettings>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ItsmAuth {
-    Basic { username: String, password: Secret },
-    Bearer { token: Secret },
-    ApiToken { email: String, token: Secret },
-    ApiKey { key: Secret },
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum InboundAuth {
-    Hmac { secret: Secret },
-    ZendeskSignature { secret: Secret },
-    HubSignature { secret: Secret },
-    SharedHeader { header: String, secret: Secret },
-    Basic { username: String, password: Secret },
+impl ItsmConfig {
+    /// The settings as their own type, when they are of kind `S`.
+    pub fn settings<S: ItsmSettings>(&self) -> Option<&S> {
+        (self.settings.as_ref() as &dyn Any).downcast_ref()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -190,45 +199,23 @@ pub struct RateLimit {
     pub per: Dur,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VendorKind {
-    Splashtop,
-    Sunlogin,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One `[[vendor]]` table: the keys every vendor takes, and the rest as the adapter's own
+/// settings type (auth, portal, ...).
+#[derive(Debug, Clone)]
 pub struct VendorConfig {
     pub id: VendorId,
-    pub kind: VendorKind,
+    pub kind: Kind,
     pub base_url: String,
-    pub portal_url: Option<String>,
-    pub auth: VendorAuth,
-    #[serde(default)]
     pub poll: PollConfig,
     pub rate_limit: Option<RateLimit>,
+    pub settings: Arc<dyn VendorSettings>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum VendorAuth {
-    Bearer {
-        token: Secret,
-    },
-    Oauth2 {
-        client_id: String,
-        client_secret: Secret,
-        redirect_uri: String,
-        #[serde(default)]
-        scope: Option<String>,
-    },
-    Sunlogin {
-        app_key: String,
-        app_secret: Secret,
-        account: String,
-        password: Secret,
-    },
+impl VendorConfig {
+    /// The settings as their own type, when they are of kind `S`.
+    pub fn settings<S: VendorSettings>(&self) -> Option<&S> {
+        (self.settings.as_ref() as &dyn Any).downcast_ref()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

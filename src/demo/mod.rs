@@ -3,22 +3,24 @@
 //! ticket, sends the webhook its system would send, plays the end user and technician on the
 //! vendor side, and prints the ticket before and after. Exits 0 when every flow is done.
 //!
-//! Each system contributes a "side" in its own file: an [`ItsmSide`] knows how to make a
-//! ticket in its simulator, what its webhook looks like, and how to show the ticket; a
-//! [`VendorSide`] knows how to end a session in its simulator.
-
-mod freshservice;
-mod jira;
-mod servicenow;
-mod splashtop;
-mod sunlogin;
-mod zendesk;
+//! Each system contributes a "side" in its own folder (`src/itsm/<system>/demo.rs`,
+//! `src/remote/<vendor>/demo.rs`), found through the registries: an [`ItsmSide`] knows how to
+//! make a ticket in its simulator, what its webhook looks like, and how to show the ticket; a
+//! [`VendorSide`] knows how to end a session in its simulator. Every ticket system runs with
+//! the first vendor, and every other vendor with the first ticket system.
 
 use crate::app::App;
 use crate::ids::JobId;
+use crate::itsm::registry::SYSTEMS;
 use crate::job::JobState;
+use crate::remote::registry::VENDORS;
 use async_trait::async_trait;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
+
+/// A side being started: what a registry entry's `demo` returns.
+pub type Starting<D> = Pin<Box<dyn Future<Output = Box<D>> + Send>>;
 
 /// A ticket created in a simulator, and the webhook that asks for its session.
 pub struct DemoTicket {
@@ -48,50 +50,54 @@ pub trait VendorSide: Send + Sync {
 }
 
 struct Flow {
-    conn: &'static str,
-    vendor: &'static str,
+    conn: String,
+    vendor: usize,
     itsm: Box<dyn ItsmSide>,
 }
 
-pub async fn run() -> Result<(), String> {
-    let splashtop = splashtop::side().await;
-    let sunlogin = sunlogin::side().await;
+/// The flows the registries make: each ticket system with the first vendor, then each other
+/// vendor with (another instance of) the first ticket system.
+async fn flows() -> (Vec<(&'static str, Box<dyn VendorSide>)>, Vec<Flow>) {
+    let mut vendors = vec![];
+    for v in VENDORS {
+        vendors.push((v.name, (v.demo)().await));
+    }
     let mut flows = vec![];
-    let candidates = [
-        ("servicenow", "splashtop", servicenow::side().await),
-        ("jira", "splashtop", jira::side().await),
-        ("zendesk", "splashtop", zendesk::side().await),
-        ("freshservice", "splashtop", freshservice::side().await),
-        (
-            "servicenow-cn",
-            "sunlogin",
-            if sunlogin.is_some() {
-                servicenow::side().await
-            } else {
-                None
-            },
-        ),
-    ];
-    for (conn, vendor, itsm) in candidates {
-        match itsm {
-            Some(itsm) => flows.push(Flow { conn, vendor, itsm }),
-            None => println!("(the {conn} flow is not part of this build)"),
+    for s in SYSTEMS {
+        flows.push(Flow {
+            conn: s.name.to_string(),
+            vendor: 0,
+            itsm: (s.demo)().await,
+        });
+    }
+    if let Some(first) = SYSTEMS.first() {
+        for (i, (name, _)) in vendors.iter().enumerate().skip(1) {
+            flows.push(Flow {
+                conn: format!("{}-{name}", first.name),
+                vendor: i,
+                itsm: (first.demo)().await,
+            });
         }
     }
+    (vendors, flows)
+}
+
+pub async fn run() -> Result<(), String> {
+    let (vendors, flows) = flows().await;
     let dir = std::env::temp_dir().join(format!("deskbridge-demo-{}", uuid::Uuid::new_v4()));
     let mut config = format!(
         "[server]\ndata_dir = {:?}\nadmin_token = \"demo-admin\"\n[worker]\ntick = \"50ms\"\nretry = {{ base = \"100ms\", max = \"1s\", attempts = 5 }}\n",
         dir.join("data").display().to_string()
     );
-    config.push_str(&splashtop.config("splashtop"));
-    if let Some(s) = &sunlogin {
-        config.push_str(&s.config("sunlogin"));
+    for (name, side) in &vendors {
+        config.push_str(&side.config(name));
     }
     for f in &flows {
-        config.push_str(&f.itsm.config(f.conn));
+        let vendor = vendors[f.vendor].0;
+        config.push_str(&f.itsm.config(&f.conn));
         config.push_str(&format!(
-            "\n[[rule]]\nname = \"{} to {}\"\nconnection = \"{}\"\nvendor = \"{}\"\n",
-            f.conn, f.vendor, f.conn, f.vendor
+            "\n[[rule]]\nname = \"{} to {vendor}\"\nconnection = \"{}\"\nvendor = \"{vendor}\"\n",
+            f.conn, f.conn
         ));
     }
     let cfg = crate::config::load_str(&config, "<demo>").map_err(|e| e.to_string())?;
@@ -106,17 +112,13 @@ pub async fn run() -> Result<(), String> {
 
     let mut failed = vec![];
     for f in &flows {
-        let vendor: &dyn VendorSide = if f.vendor == "sunlogin" {
-            sunlogin.as_deref().unwrap_or(&*splashtop)
-        } else {
-            &*splashtop
-        };
+        let vendor = vendors[f.vendor].1.as_ref();
         println!("\n=== {} + {} ===", f.itsm.title(), vendor.title());
         match one_flow(f, vendor, &client, &base, &store).await {
             Ok(()) => println!("--> done"),
             Err(e) => {
                 println!("--> FAILED: {e}");
-                failed.push(f.conn);
+                failed.push(f.conn.clone());
             }
         }
     }

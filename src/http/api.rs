@@ -234,8 +234,7 @@ pub fn rules_test_answer(
         ApiError::not_found(format!("unknown connection {connection:?}"))
             .with_field("field", "connection")
     })?;
-    let inbound = itsm
-        .parse_inbound(&Default::default(), payload)
+    let inbound = crate::itsm::parse_admin_payload(itsm.as_ref(), payload)
         .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
     let req = match inbound {
         Inbound::Ignore(reason) => return Ok(json!({"ignored": reason})),

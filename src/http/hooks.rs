@@ -1,14 +1,14 @@
 //! `POST /hooks/{connection}`: verify, parse, pre-match rules on the hint, store durably, 202.
 //!
-//! Order matters: the signature is checked on the raw bytes before anything parses them, and
-//! the answer 202 is given only once the job is flushed to disk. A body no rule can match is
+//! Order matters: the connection's adapter checks the sender on the raw bytes before anything
+//! parses them (its parser takes only the [`Verified`] proof), and the answer 202 is given only
+//! once the job is flushed to disk. A body no rule can match is
 //! answered 200 "ignored" at once, without calling any other system.
 
 use super::error::ApiError;
 use super::AppState;
 use crate::ids::ConnectionId;
-use crate::itsm::verify::verify_connection;
-use crate::itsm::Inbound;
+use crate::itsm::{Inbound, Verified};
 use crate::job::{Job, NewJob};
 use crate::rules::{self, Certainty};
 use crate::store::Enqueued;
@@ -49,10 +49,7 @@ async fn handle(
     body: Body,
 ) -> Result<(&'static str, Response), ApiError> {
     let rt = st.current.get();
-    let (Some(cfg), Some(itsm)) = (
-        rt.config.connection(connection),
-        rt.itsm.get(&ConnectionId::new(connection)),
-    ) else {
+    let Some(itsm) = rt.itsm.get(&ConnectionId::new(connection)) else {
         return Err(
             ApiError::not_found(format!("unknown connection {connection:?}"))
                 .with_field("path", "connection"),
@@ -80,13 +77,14 @@ async fn handle(
     let bytes = axum::body::to_bytes(body, max)
         .await
         .map_err(|_| too_big())?;
-    let verified =
-        verify_connection(cfg, headers, &bytes, std::time::SystemTime::now()).map_err(|e| {
+    let verified: Verified = itsm
+        .verify(headers, &bytes, std::time::SystemTime::now())
+        .map_err(|e| {
             let header = e.header().to_string();
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
                 .with_field("header", header)
         })?;
-    let inbound = itsm.parse_inbound(headers, verified.bytes()).map_err(|e| {
+    let inbound = itsm.parse_inbound(headers, verified).map_err(|e| {
         let err = ApiError::bad_request("invalid_body", e.to_string());
         match e.field() {
             Some(f) => err.with_field("field", f),

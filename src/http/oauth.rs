@@ -1,5 +1,6 @@
 //! `GET /oauth/{vendor}/start` and `/callback`: the OAuth 2.0 authorization-code flow for
-//! vendors configured with `auth.type = "oauth2"` (Splashtop).
+//! vendors configured with one (Splashtop's `auth.type = "oauth2"`): the vendor's adapter
+//! offers the flow ([`crate::remote::OAuthFlow`]), these routes guard it.
 //!
 //! How it is protected:
 //! - `start` needs the admin token, as a bearer token or, so that a browser can simply open the
@@ -15,7 +16,9 @@
 use super::error::ApiError;
 use super::AppState;
 use crate::clock::Millis;
-use crate::remote::splashtop::oauth::OAuth;
+use crate::ids::VendorId;
+use crate::remote::OAuthFlow;
+use crate::runtime::Runtime;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -72,21 +75,16 @@ fn forbidden(msg: String) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "invalid_state", msg)
 }
 
-/// The vendor's OAuth client, or 404 when the vendor is unknown or not configured for OAuth.
-fn client(st: &AppState, vendor: &str) -> Result<OAuth, ApiError> {
-    let rt = st.current.get();
-    let not_oauth = || {
-        ApiError::not_found(format!(
-            "vendor {vendor:?} is not configured with auth.type = \"oauth2\""
-        ))
-    };
-    let cfg = rt.config.vendor(vendor).ok_or_else(not_oauth)?;
-    let ctx = crate::remote::BuildCtx {
-        store: st.shared.store.clone(),
-        metrics: st.shared.metrics.clone(),
-        timeout: rt.config.worker.request_timeout.0,
-    };
-    OAuth::from_config(cfg, &ctx).ok_or_else(not_oauth)
+/// The vendor's OAuth flow, or 404 when the vendor is unknown or not configured for OAuth.
+fn client<'r>(rt: &'r Runtime, vendor: &str) -> Result<&'r dyn OAuthFlow, ApiError> {
+    rt.vendors
+        .get(&VendorId::new(vendor))
+        .and_then(|v| v.oauth())
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "vendor {vendor:?} is not configured with auth.type = \"oauth2\""
+            ))
+        })
 }
 
 pub async fn start(
@@ -97,7 +95,8 @@ pub async fn start(
     if !is_admin(&st, &headers) {
         return Ok(unauthorised());
     }
-    let oauth = client(&st, &vendor)?;
+    let rt = st.current.get();
+    let oauth = client(&rt, &vendor)?;
     let store = &st.shared.store;
     let now = Millis::now().unix_secs();
     for (key, raw) in store.kv_scan(STATE_PREFIX)? {
@@ -131,7 +130,8 @@ pub async fn callback(
     Path(vendor): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let oauth = client(&st, &vendor)?;
+    let rt = st.current.get();
+    let oauth = client(&rt, &vendor)?;
     let param = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let state = param("state").ok_or_else(|| {
         ApiError::bad_request("missing_state", "the callback has no state parameter")

@@ -1,26 +1,33 @@
-//! The ticket-system seam: one trait, one module per system, built from configuration.
+//! The ticket-system seam: one trait, one folder per system, built from configuration.
 //!
-//! A connection turns a verified webhook body into a request for a session (or a reason to
-//! ignore it), reads the ticket authoritatively, writes notes and attaches files. Every write
+//! Each system's folder holds everything about it: its settings type (what `[[itsm]]` takes for
+//! its kind), its inbound verification and parsing, its API client, its assumed facts and its
+//! part in the demo; [`registry`] lists the folders. A connection verifies a webhook on the raw
+//! bytes, turns the [`Verified`] body into a request for a session (or a reason to ignore it),
+//! reads the ticket authoritatively, writes notes and attaches files. Every write
 //! is checked against the ticket first (a note's marker, an attachment's file name) by the
 //! worker, through `find_note` and `list_attachments`, so that a crash between a write and its
 //! record never leads to a second copy.
 
 pub mod freshservice;
 pub mod jira;
+pub mod registry;
 pub mod servicenow;
 pub mod verify;
 pub mod zendesk;
 
-use crate::config::{ItsmConfig, ItsmKind, Visibility};
+pub use verify::{Verified, VerifyError};
+
+use crate::config::{ItsmConfig, Visibility};
 use crate::ids::{ConnectionId, EventId, TicketRef};
 use crate::metrics::Metrics;
 use crate::outbound::{Retry, UpstreamError};
 use crate::render::Markup;
 use crate::ticket::Ticket;
 use async_trait::async_trait;
+use http::HeaderMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// What a webhook asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,14 +110,21 @@ pub type Result<T, E = ItsmError> = std::result::Result<T, E>;
 #[async_trait]
 pub trait Itsm: Send + Sync + std::fmt::Debug {
     fn id(&self) -> &ConnectionId;
-    fn kind(&self) -> ItsmKind;
     /// The markup notes are written in, for escaping.
     fn markup(&self) -> Markup;
-    /// Turn an already verified body into a request, or a reason to ignore it.
+    /// Authenticate a webhook's sender on the raw bytes, with this connection's inbound scheme
+    /// and whatever else its settings pin (a Zendesk account). Only this makes a [`Verified`].
+    fn verify<'a>(
+        &self,
+        headers: &HeaderMap,
+        body: &'a [u8],
+        now: SystemTime,
+    ) -> Result<Verified<'a>, VerifyError>;
+    /// Turn a verified body into a request, or a reason to ignore it.
     fn parse_inbound(
         &self,
-        headers: &http::HeaderMap,
-        body: &[u8],
+        headers: &HeaderMap,
+        body: Verified<'_>,
     ) -> Result<Inbound, InboundError>;
     /// The ticket as the system has it now.
     async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket>;
@@ -148,11 +162,25 @@ pub struct BuildCtx {
     pub timeout: Duration,
 }
 
-pub fn build(cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm> {
-    match cfg.kind {
-        ItsmKind::Servicenow => Arc::new(servicenow::ServiceNow::new(cfg, ctx)),
-        ItsmKind::Jira => jira::build(cfg, ctx),
-        ItsmKind::Zendesk => zendesk::build(cfg, ctx),
-        ItsmKind::Freshservice => freshservice::build(cfg, ctx),
+/// An adapter's settings type: what `[[itsm]]` holds for its kind besides `id`, `kind`,
+/// `base_url` and `rate_limit`. It refuses unknown keys; its tagged tables (`auth`, `inbound`)
+/// are enums of exactly the types the system takes, so the adapter never meets one it cannot use.
+pub trait ItsmSettings: std::fmt::Debug + Send + Sync + std::any::Any {
+    /// What serde cannot check (a numeric account id, say), as the key at fault and why.
+    fn check(&self) -> Result<(), crate::config::sections::Refusal> {
+        Ok(())
     }
+    /// The adapter for `cfg`, whose settings these are.
+    fn build(&self, cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm>;
+}
+
+pub fn build(cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm> {
+    cfg.settings.build(cfg, ctx)
+}
+
+/// Parse a payload an admin hands in to try the rules (`deskbridge rules test`,
+/// `POST /api/v1/rules/test`). Its sender is the admin, authenticated by the API token or the
+/// shell, so it counts as verified; the webhook path never comes here.
+pub fn parse_admin_payload(itsm: &dyn Itsm, body: &[u8]) -> Result<Inbound, InboundError> {
+    itsm.parse_inbound(&HeaderMap::new(), Verified::new(body))
 }

@@ -1,4 +1,6 @@
-//! The remote-support vendor seam: one trait, one module per vendor, built from configuration.
+//! The remote-support vendor seam: one trait, one folder per vendor, built from configuration.
+//! Each vendor's folder holds its settings type (what `[[vendor]]` takes for its kind), its API
+//! client, its assumed facts and its part in the demo; [`registry`] lists the folders.
 //!
 //! The worker only knows this trait: create a session for a ticket, ask whether it is over,
 //! collect what it left behind, close it. Vendors differ a lot behind it (Splashtop hands out a
@@ -7,11 +9,12 @@
 
 pub mod grant;
 pub mod keeper;
+pub mod registry;
 pub mod splashtop;
 pub mod sunlogin;
 
 use crate::clock::Millis;
-use crate::config::{ArtifactKind, VendorConfig, VendorKind, VendorOptions};
+use crate::config::{ArtifactKind, VendorConfig, VendorOptions};
 use crate::ids::{JobId, VendorId};
 use crate::metrics::Metrics;
 use crate::outbound::{Retry, UpstreamError};
@@ -159,7 +162,6 @@ impl CredentialStatus {
 #[async_trait]
 pub trait Vendor: Send + Sync + std::fmt::Debug {
     fn id(&self) -> &VendorId;
-    fn kind(&self) -> VendorKind;
     /// Splashtop gives a link; Sunlogin only instructions for the agent and the end user.
     fn gives_link(&self) -> bool;
     /// How often to look, how long to wait at most.
@@ -175,6 +177,27 @@ pub trait Vendor: Send + Sync + std::fmt::Debug {
     /// Called every few minutes by [`keeper`]: renew what is about to expire even when no job
     /// needs it, and log what an admin must do. Default: nothing to keep alive.
     async fn keep_credentials_alive(&self) {}
+    /// The browser flow an admin runs to authorise deskbridge, for vendors configured with one
+    /// (`/oauth/{vendor}/start`). Default: none.
+    fn oauth(&self) -> Option<&dyn OAuthFlow> {
+        None
+    }
+}
+
+/// An OAuth 2.0 authorization-code flow, as `/oauth/{vendor}/start` and `/callback` drive it.
+#[async_trait]
+pub trait OAuthFlow: Send + Sync {
+    /// Where the admin's browser goes to approve deskbridge, carrying `state`.
+    fn authorize_url(&self, state: &str) -> String;
+    /// Trade the callback's code for tokens, stored before this returns.
+    async fn exchange(&self, code: &str) -> Result<Granted>;
+}
+
+/// What an authorisation gave, without the tokens: their ends, in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Granted {
+    pub access_expires_at: i64,
+    pub refresh_expires_at: i64,
 }
 
 /// What building a vendor needs besides its configuration.
@@ -185,9 +208,18 @@ pub struct BuildCtx {
     pub timeout: Duration,
 }
 
-pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Result<Arc<dyn Vendor>, String> {
-    match cfg.kind {
-        VendorKind::Splashtop => Ok(Arc::new(splashtop::Splashtop::new(cfg, ctx))),
-        VendorKind::Sunlogin => sunlogin::build(cfg, ctx),
+/// An adapter's settings type: what `[[vendor]]` holds for its kind besides `id`, `kind`,
+/// `base_url`, `poll` and `rate_limit`. It refuses unknown keys; its `auth` is an enum of
+/// exactly the types the vendor takes.
+pub trait VendorSettings: std::fmt::Debug + Send + Sync + std::any::Any {
+    /// What serde cannot check (a URL that parses, say), as the key at fault and why.
+    fn check(&self) -> Result<(), crate::config::sections::Refusal> {
+        Ok(())
     }
+    /// The adapter for `cfg`, whose settings these are.
+    fn build(&self, cfg: &VendorConfig, ctx: &BuildCtx) -> Arc<dyn Vendor>;
+}
+
+pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Arc<dyn Vendor> {
+    cfg.settings.build(cfg, ctx)
 }

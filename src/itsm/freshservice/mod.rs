@@ -9,16 +9,20 @@
 
 mod assumed;
 mod bodies;
+mod demo;
 mod inbound;
+mod settings;
 mod wire;
 
 pub use assumed::BODY_TEMPLATE;
+pub use settings::{Auth, Inbound as InboundScheme, Settings};
 
+use super::registry::Entry;
 use super::{
     ArtifactFile, AttachmentLimits, BuildCtx, Inbound, InboundError, Itsm, ItsmError, Note,
-    RemoteAttachment, Result,
+    RemoteAttachment, Result, Verified, VerifyError,
 };
-use crate::config::{ItsmAuth, ItsmConfig, ItsmKind, Secret, Visibility};
+use crate::config::{ItsmConfig, Secret, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
 use crate::outbound::{read_json, Upstream, UpstreamError};
 use crate::render::Markup;
@@ -26,18 +30,16 @@ use crate::ticket::{Person, Ticket};
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
-use std::sync::Arc;
 use tracing::instrument;
 
-pub fn build(cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm> {
-    Arc::new(Freshservice::new(cfg, ctx))
-}
+/// `kind = "freshservice"` in the registry.
+pub static KIND: Entry = Entry::of::<Settings>("freshservice", demo::start);
 
 pub struct Freshservice {
     id: ConnectionId,
     up: Upstream,
-    /// `None` only if validation let another auth type through; every call then fails with 401.
-    key: Option<Secret>,
+    key: Secret,
+    inbound: InboundScheme,
 }
 
 impl std::fmt::Debug for Freshservice {
@@ -65,11 +67,8 @@ struct Page {
 }
 
 impl Freshservice {
-    pub fn new(cfg: &ItsmConfig, ctx: &BuildCtx) -> Self {
-        let key = match &cfg.auth {
-            ItsmAuth::ApiKey { key } => Some(key.clone()),
-            _ => None,
-        };
+    pub fn new(cfg: &ItsmConfig, settings: &Settings, ctx: &BuildCtx) -> Self {
+        let Auth::ApiKey(api_key) = &settings.auth;
         Freshservice {
             id: cfg.id.clone(),
             up: Upstream::new(
@@ -79,7 +78,8 @@ impl Freshservice {
                 ctx.timeout,
                 ctx.metrics.clone(),
             ),
-            key,
+            key: api_key.key.clone(),
+            inbound: settings.inbound.clone(),
         }
     }
 
@@ -90,10 +90,7 @@ impl Freshservice {
             .client()
             .request(method, self.up.url(path))
             .header("Accept", "application/json");
-        match &self.key {
-            Some(k) => rb.basic_auth(k.expose(), Some("X")),
-            None => rb,
-        }
+        rb.basic_auth(self.key.expose(), Some("X"))
     }
 
     /// Send, note the account's remaining rate-limit budget, read JSON; `doing` names the call
@@ -247,19 +244,25 @@ impl Itsm for Freshservice {
     fn id(&self) -> &ConnectionId {
         &self.id
     }
-    fn kind(&self) -> ItsmKind {
-        ItsmKind::Freshservice
-    }
     fn markup(&self) -> Markup {
         Markup::Html
+    }
+
+    fn verify<'a>(
+        &self,
+        headers: &http::HeaderMap,
+        body: &'a [u8],
+        _now: std::time::SystemTime,
+    ) -> Result<Verified<'a>, VerifyError> {
+        self.inbound.verify(headers, body)
     }
 
     fn parse_inbound(
         &self,
         _headers: &http::HeaderMap,
-        body: &[u8],
+        body: Verified<'_>,
     ) -> Result<Inbound, InboundError> {
-        inbound::parse(body)
+        inbound::parse(body.bytes())
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]

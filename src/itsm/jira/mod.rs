@@ -8,19 +8,23 @@
 //! "is this file already there" by the issue's `attachment` field, by file name.
 
 mod assumed;
+mod demo;
 mod errors;
 mod inbound;
+mod settings;
 mod shapes;
+pub mod signature;
 mod write;
 
 #[cfg(test)]
 mod tests;
 
+use super::registry::Entry;
 use super::{
     ArtifactFile, AttachmentLimits, BuildCtx, Inbound, InboundError, Itsm, ItsmError, Note,
-    RemoteAttachment, Result,
+    RemoteAttachment, Result, Verified, VerifyError,
 };
-use crate::config::{ItsmAuth, ItsmConfig, ItsmKind};
+use crate::config::ItsmConfig;
 use crate::ids::{ConnectionId, TicketRef};
 use crate::outbound::{read_json, Upstream, UpstreamError};
 use crate::render::Markup;
@@ -28,19 +32,20 @@ use crate::ticket::Ticket;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use tracing::instrument;
 
 pub use assumed::DEFAULT_TRIGGER_LABEL;
+pub use settings::{Auth, Inbound as InboundScheme, Settings};
 
-pub fn build(cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm> {
-    Arc::new(Jira::new(cfg, ctx))
-}
+/// `kind = "jira"` in the registry.
+pub static KIND: Entry = Entry::of::<Settings>("jira", demo::start);
 
 pub struct Jira {
     id: ConnectionId,
     up: Upstream,
-    auth: ItsmAuth,
+    auth: Auth,
+    inbound: InboundScheme,
     trigger_label: String,
     /// Issue key → serviceDeskId, learnt on the read; the attachment flow needs it.
     desks: Mutex<HashMap<String, String>>,
@@ -66,7 +71,7 @@ fn key(t: &TicketRef) -> Result<String> {
 }
 
 impl Jira {
-    pub fn new(cfg: &ItsmConfig, ctx: &BuildCtx) -> Self {
+    pub fn new(cfg: &ItsmConfig, settings: &Settings, ctx: &BuildCtx) -> Self {
         Jira {
             id: cfg.id.clone(),
             up: Upstream::new(
@@ -76,8 +81,9 @@ impl Jira {
                 ctx.timeout,
                 ctx.metrics.clone(),
             ),
-            auth: cfg.auth.clone(),
-            trigger_label: cfg
+            auth: settings.auth.clone(),
+            inbound: settings.inbound.clone(),
+            trigger_label: settings
                 .trigger_label
                 .clone()
                 .unwrap_or_else(|| DEFAULT_TRIGGER_LABEL.to_string()),
@@ -95,15 +101,7 @@ impl Jira {
             .client()
             .request(method, self.up.url(path))
             .header("Accept", "application/json");
-        match &self.auth {
-            ItsmAuth::ApiToken { email, token } => rb.basic_auth(email, Some(token.expose())),
-            ItsmAuth::Basic { username, password } => {
-                rb.basic_auth(username, Some(password.expose()))
-            }
-            ItsmAuth::Bearer { token } => rb.bearer_auth(token.expose()),
-            // validate() lets only api_token, basic and bearer through for Jira
-            ItsmAuth::ApiKey { .. } => rb,
-        }
+        self.auth.apply(rb)
     }
 
     async fn call_raw(
@@ -162,19 +160,25 @@ impl Itsm for Jira {
     fn id(&self) -> &ConnectionId {
         &self.id
     }
-    fn kind(&self) -> ItsmKind {
-        ItsmKind::Jira
-    }
     fn markup(&self) -> Markup {
         Markup::JiraWiki
+    }
+
+    fn verify<'a>(
+        &self,
+        headers: &http::HeaderMap,
+        body: &'a [u8],
+        now: std::time::SystemTime,
+    ) -> Result<Verified<'a>, VerifyError> {
+        self.inbound.verify(headers, body, now)
     }
 
     fn parse_inbound(
         &self,
         headers: &http::HeaderMap,
-        body: &[u8],
+        body: Verified<'_>,
     ) -> Result<Inbound, InboundError> {
-        inbound::parse(headers, body, &self.trigger_label)
+        inbound::parse(headers, body.bytes(), &self.trigger_label)
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]

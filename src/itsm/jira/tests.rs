@@ -11,23 +11,25 @@ use std::time::Duration;
 const EMAIL: &str = "deskbridge@acme.example";
 const TOKEN: &str = "atl-token-Zq9";
 
-fn jira(sim: &JiraSim, auth: ItsmAuth) -> Jira {
-    let cfg = ItsmConfig {
-        id: ConnectionId::new("jira-test"),
-        kind: ItsmKind::Jira,
-        base_url: sim.base_url(),
+fn jira(sim: &JiraSim, auth: Auth) -> Jira {
+    let settings = Settings {
         auth,
-        inbound: crate::config::InboundAuth::SharedHeader {
+        inbound: InboundScheme::SharedHeader(crate::itsm::verify::SharedHeader {
             header: "X-Deskbridge-Token".into(),
             secret: Secret::new("x"),
-        },
-        rate_limit: None,
+        }),
         trigger_label: None,
-        trigger_tag: None,
-        account_id: None,
+    };
+    let cfg = ItsmConfig {
+        id: ConnectionId::new("jira-test"),
+        kind: KIND.kind(),
+        base_url: sim.base_url(),
+        rate_limit: None,
+        settings: std::sync::Arc::new(settings.clone()),
     };
     Jira::new(
         &cfg,
+        &settings,
         &BuildCtx {
             metrics: Default::default(),
             timeout: Duration::from_secs(5),
@@ -35,11 +37,11 @@ fn jira(sim: &JiraSim, auth: ItsmAuth) -> Jira {
     )
 }
 
-fn cloud() -> ItsmAuth {
-    ItsmAuth::ApiToken {
+fn cloud() -> Auth {
+    Auth::ApiToken(crate::config::auth::ApiToken {
         email: EMAIL.into(),
         token: Secret::new(TOKEN),
-    }
+    })
 }
 
 async fn setup() -> (JiraSim, Jira, TicketRef) {
@@ -310,9 +312,9 @@ async fn data_center_takes_a_bearer_token() {
     sim.set_data_center(true);
     let j = jira(
         &sim,
-        ItsmAuth::Bearer {
+        Auth::Bearer(crate::config::auth::Bearer {
             token: Secret::new("dc-pat-1"),
-        },
+        }),
     );
     assert_eq!(
         j.read_ticket(&t).await.unwrap().queue.as_deref(),

@@ -5,12 +5,19 @@
 //! `sys_journal_field` for the note's marker; "did we already attach this file" by listing the
 //! record's attachments by file name.
 
+mod demo;
 mod inbound;
+mod settings;
+pub mod signature;
 
+pub use settings::{Auth, Inbound as InboundScheme, Settings};
+
+use super::registry::Entry;
 use super::{
     ArtifactFile, BuildCtx, Inbound, InboundError, Itsm, ItsmError, Note, RemoteAttachment, Result,
+    Verified, VerifyError,
 };
-use crate::config::{ItsmAuth, ItsmConfig, ItsmKind, Visibility};
+use crate::config::{ItsmConfig, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
 use crate::outbound::{read_json, Upstream};
 use crate::render::Markup;
@@ -24,10 +31,14 @@ const FIELDS: &str = "number,short_description,priority,category,assignment_grou
 /// Attachment list page size.
 const PAGE: usize = 100;
 
+/// `kind = "servicenow"` in the registry.
+pub static KIND: Entry = Entry::of::<Settings>("servicenow", demo::start);
+
 pub struct ServiceNow {
     id: ConnectionId,
     up: Upstream,
-    auth: ItsmAuth,
+    auth: Auth,
+    inbound: InboundScheme,
 }
 
 impl std::fmt::Debug for ServiceNow {
@@ -70,7 +81,7 @@ fn field<'a>(rec: &'a Value, name: &str, display: bool) -> Option<&'a str> {
 }
 
 impl ServiceNow {
-    pub fn new(cfg: &ItsmConfig, ctx: &BuildCtx) -> Self {
+    pub fn new(cfg: &ItsmConfig, settings: &Settings, ctx: &BuildCtx) -> Self {
         ServiceNow {
             id: cfg.id.clone(),
             up: Upstream::new(
@@ -80,7 +91,8 @@ impl ServiceNow {
                 ctx.timeout,
                 ctx.metrics.clone(),
             ),
-            auth: cfg.auth.clone(),
+            auth: settings.auth.clone(),
+            inbound: settings.inbound.clone(),
         }
     }
 
@@ -90,14 +102,7 @@ impl ServiceNow {
             .client()
             .request(method, self.up.url(path))
             .header("Accept", "application/json");
-        match &self.auth {
-            ItsmAuth::Basic { username, password } => {
-                rb.basic_auth(username, Some(password.expose()))
-            }
-            ItsmAuth::Bearer { token } => rb.bearer_auth(token.expose()),
-            // validate() only lets basic and bearer through for ServiceNow
-            _ => rb,
-        }
+        self.auth.apply(rb)
     }
 
     async fn call(&self, rb: reqwest::RequestBuilder) -> Result<Value> {
@@ -134,19 +139,25 @@ impl Itsm for ServiceNow {
     fn id(&self) -> &ConnectionId {
         &self.id
     }
-    fn kind(&self) -> ItsmKind {
-        ItsmKind::Servicenow
-    }
     fn markup(&self) -> Markup {
         Markup::ServiceNow
+    }
+
+    fn verify<'a>(
+        &self,
+        headers: &http::HeaderMap,
+        body: &'a [u8],
+        now: std::time::SystemTime,
+    ) -> Result<Verified<'a>, VerifyError> {
+        self.inbound.verify(headers, body, now)
     }
 
     fn parse_inbound(
         &self,
         _headers: &http::HeaderMap,
-        body: &[u8],
+        body: Verified<'_>,
     ) -> Result<Inbound, InboundError> {
-        inbound::parse(body)
+        inbound::parse(body.bytes())
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]

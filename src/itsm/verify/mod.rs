@@ -1,25 +1,22 @@
-//! Inbound authentication of webhooks, configured per connection (`inbound = {type = ...}`).
+//! Inbound authentication of webhooks: what every scheme shares, and the schemes several
+//! systems take (`shared_header`, `basic`). A system's own scheme (ServiceNow's `hmac`,
+//! Zendesk's signature, Jira's `X-Hub-Signature`) lives in its folder and builds on these.
 //!
 //! Verification runs on the raw bytes before anything parses them, and only a [`Verified`]
-//! body reaches the parsers: the type is the proof. Signatures are compared in constant time
-//! (`Mac::verify_slice`, `subtle`), and timestamped schemes refuse anything more than
-//! [`REPLAY_WINDOW`] away from our clock.
+//! body reaches the parsers: the type is the proof, and only `crate::itsm` can make one.
+//! Signatures are compared in constant time (`Mac::verify_slice`, `subtle`), and timestamped
+//! schemes refuse anything more than [`REPLAY_WINDOW`] away from our clock.
 
-use crate::config::{InboundAuth, ItsmConfig};
+use crate::config::auth::Basic;
+use crate::config::Secret;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
+use serde::Deserialize;
 use sha2::Sha256;
 use std::time::{Duration, SystemTime};
 
 pub const REPLAY_WINDOW: Duration = Duration::from_secs(300);
-
-pub const SNOW_TIMESTAMP: &str = "x-deskbridge-timestamp";
-pub const SNOW_SIGNATURE: &str = "x-deskbridge-signature";
-pub const ZENDESK_SIGNATURE: &str = "x-zendesk-webhook-signature";
-pub const ZENDESK_TIMESTAMP: &str = "x-zendesk-webhook-signature-timestamp";
-pub const HUB_SIGNATURE: &str = "x-hub-signature";
-pub const ZENDESK_ACCOUNT: &str = "x-zendesk-account-id";
 
 /// Why a call was refused: always 401, naming the header at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,12 +54,17 @@ impl VerifyError {
 pub struct Verified<'a>(&'a [u8]);
 
 impl<'a> Verified<'a> {
+    /// Only a scheme that has checked the sender, or `parse_admin_payload`, calls this.
+    pub(in crate::itsm) fn new(body: &'a [u8]) -> Self {
+        Verified(body)
+    }
     pub fn bytes(&self) -> &'a [u8] {
         self.0
     }
 }
 
-fn header<'h>(h: &'h HeaderMap, name: &str) -> Result<&'h str, VerifyError> {
+/// A header's value, trimmed; missing or not ASCII is named.
+pub(in crate::itsm) fn header<'h>(h: &'h HeaderMap, name: &str) -> Result<&'h str, VerifyError> {
     let v = h
         .get(name)
         .ok_or_else(|| VerifyError::MissingHeader(name.to_string()))?;
@@ -74,7 +76,7 @@ fn header<'h>(h: &'h HeaderMap, name: &str) -> Result<&'h str, VerifyError> {
         })
 }
 
-fn hmac(secret: &str, parts: &[&[u8]]) -> Hmac<Sha256> {
+pub(in crate::itsm) fn hmac(secret: &str, parts: &[&[u8]]) -> Hmac<Sha256> {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     for p in parts {
@@ -83,7 +85,12 @@ fn hmac(secret: &str, parts: &[&[u8]]) -> Hmac<Sha256> {
     mac
 }
 
-fn check_window(name: &str, sent: i64, now: SystemTime) -> Result<(), VerifyError> {
+/// Refuse a time more than [`REPLAY_WINDOW`] from `now`, naming the header it came from.
+pub(in crate::itsm) fn check_window(
+    name: &str,
+    sent: i64,
+    now: SystemTime,
+) -> Result<(), VerifyError> {
     let now = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
@@ -98,17 +105,7 @@ fn check_window(name: &str, sent: i64, now: SystemTime) -> Result<(), VerifyErro
     Ok(())
 }
 
-/// The top-level `timestamp` of a JSON body, in milliseconds, when there is one.
-fn body_timestamp_ms(body: &[u8]) -> Option<i64> {
-    #[derive(serde::Deserialize)]
-    struct Stamp {
-        timestamp: Option<serde_json::Value>,
-    }
-    let v = serde_json::from_slice::<Stamp>(body).ok()?.timestamp?;
-    v.as_i64().or_else(|| v.as_str()?.parse().ok())
-}
-
-fn b64(name: &str, v: &str) -> Result<Vec<u8>, VerifyError> {
+pub(in crate::itsm) fn b64(name: &str, v: &str) -> Result<Vec<u8>, VerifyError> {
     base64::engine::general_purpose::STANDARD
         .decode(v)
         .map_err(|_| VerifyError::Malformed {
@@ -117,112 +114,49 @@ fn b64(name: &str, v: &str) -> Result<Vec<u8>, VerifyError> {
         })
 }
 
-/// Check `body` and `headers` against the connection's inbound configuration.
-pub fn verify<'a>(
-    auth: &InboundAuth,
-    headers: &HeaderMap,
-    body: &'a [u8],
-    now: SystemTime,
-) -> Result<Verified<'a>, VerifyError> {
-    match auth {
-        InboundAuth::Hmac { secret } => {
-            let ts = header(headers, SNOW_TIMESTAMP)?;
-            let sig = b64(SNOW_SIGNATURE, header(headers, SNOW_SIGNATURE)?)?;
-            let sent: i64 = ts.parse().map_err(|_| VerifyError::Malformed {
-                header: SNOW_TIMESTAMP.into(),
-                reason: "not Unix seconds".into(),
-            })?;
-            check_window(SNOW_TIMESTAMP, sent, now)?;
-            hmac(secret.expose(), &[ts.as_bytes(), b".", body])
-                .verify_slice(&sig)
-                .map_err(|_| VerifyError::BadSignature(SNOW_SIGNATURE.into()))?;
-        }
-        InboundAuth::ZendeskSignature { secret } => {
-            let ts = header(headers, ZENDESK_TIMESTAMP)?;
-            let sig = b64(ZENDESK_SIGNATURE, header(headers, ZENDESK_SIGNATURE)?)?;
-            let sent =
-                time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| VerifyError::Malformed {
-                        header: ZENDESK_TIMESTAMP.into(),
-                        reason: "not an ISO 8601 time".into(),
-                    })?;
-            check_window(ZENDESK_TIMESTAMP, sent.unix_timestamp(), now)?;
-            hmac(secret.expose(), &[ts.as_bytes(), body])
-                .verify_slice(&sig)
-                .map_err(|_| VerifyError::BadSignature(ZENDESK_SIGNATURE.into()))?;
-        }
-        InboundAuth::HubSignature { secret } => {
-            let v = header(headers, HUB_SIGNATURE)?;
-            let hex_sig = v
-                .strip_prefix("sha256=")
-                .ok_or_else(|| VerifyError::Malformed {
-                    header: HUB_SIGNATURE.into(),
-                    reason: "expected sha256=<hex>".into(),
-                })?;
-            let sig = hex::decode(hex_sig).map_err(|_| VerifyError::Malformed {
-                header: HUB_SIGNATURE.into(),
-                reason: "not hex".into(),
-            })?;
-            hmac(secret.expose(), &[body])
-                .verify_slice(&sig)
-                .map_err(|_| VerifyError::BadSignature(HUB_SIGNATURE.into()))?;
-            // No timestamp header is signed, but Jira's body carries one (ms) and the signature
-            // covers it: hold it to the same replay window.
-            if let Some(ms) = body_timestamp_ms(body) {
-                check_window(HUB_SIGNATURE, ms.div_euclid(1000), now)?;
-            }
-        }
-        InboundAuth::SharedHeader {
-            header: name,
-            secret,
-        } => {
-            let name = name.to_ascii_lowercase();
-            let v = header(headers, &name)?;
-            if !secret.matches(v.as_bytes()) {
-                return Err(VerifyError::BadCredentials(name));
-            }
-        }
-        InboundAuth::Basic { username, password } => {
-            let v = header(headers, "authorization")?;
-            let enc = v
-                .strip_prefix("Basic ")
-                .ok_or_else(|| VerifyError::Malformed {
-                    header: "authorization".into(),
-                    reason: "expected Basic credentials".into(),
-                })?;
-            let raw = b64("authorization", enc)?;
-            let expected = format!("{username}:{}", password.expose());
-            use subtle::ConstantTimeEq;
-            if !bool::from(raw.ct_eq(expected.as_bytes())) {
-                return Err(VerifyError::BadCredentials("authorization".into()));
-            }
-        }
-    }
-    Ok(Verified(body))
+/// `type = "shared_header"`: a secret the sender puts in a header of the admin's choosing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedHeader {
+    pub header: String,
+    pub secret: Secret,
 }
 
-/// [`verify`] with the connection's inbound scheme, then the sender checks that come from the
-/// connection's own settings: a Zendesk `account_id`, when configured, must be the one the
-/// `x-zendesk-account-id` header names. A signing secret can be pasted into two accounts'
-/// webhooks; the account check keeps one account's clicks off another account's connection.
-pub fn verify_connection<'a>(
-    cfg: &ItsmConfig,
+impl SharedHeader {
+    pub fn verify<'a>(
+        &self,
+        headers: &HeaderMap,
+        body: &'a [u8],
+    ) -> Result<Verified<'a>, VerifyError> {
+        let name = self.header.to_ascii_lowercase();
+        let v = header(headers, &name)?;
+        if !self.secret.matches(v.as_bytes()) {
+            return Err(VerifyError::BadCredentials(name));
+        }
+        Ok(Verified(body))
+    }
+}
+
+/// `type = "basic"` inbound: the sender signs in with HTTP Basic as the configured user.
+pub fn verify_basic<'a>(
+    creds: &Basic,
     headers: &HeaderMap,
     body: &'a [u8],
-    now: SystemTime,
 ) -> Result<Verified<'a>, VerifyError> {
-    let verified = verify(&cfg.inbound, headers, body, now)?;
-    if let Some(want) = cfg.account_id.as_deref() {
-        let sent = header(headers, ZENDESK_ACCOUNT)?;
-        if sent != want.trim() {
-            return Err(VerifyError::WrongSender {
-                header: ZENDESK_ACCOUNT.into(),
-                reason: "not the Zendesk account this connection is configured for (account_id)"
-                    .into(),
-            });
-        }
+    let v = header(headers, "authorization")?;
+    let enc = v
+        .strip_prefix("Basic ")
+        .ok_or_else(|| VerifyError::Malformed {
+            header: "authorization".into(),
+            reason: "expected Basic credentials".into(),
+        })?;
+    let raw = b64("authorization", enc)?;
+    let expected = format!("{}:{}", creds.username, creds.password.expose());
+    use subtle::ConstantTimeEq;
+    if !bool::from(raw.ct_eq(expected.as_bytes())) {
+        return Err(VerifyError::BadCredentials("authorization".into()));
     }
-    Ok(verified)
+    Ok(Verified(body))
 }
 
 #[cfg(test)]

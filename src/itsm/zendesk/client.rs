@@ -2,8 +2,8 @@
 //! envelope made into a sentence an admin understands, the rate-limit headers added to a 429's
 //! message, and paging through a ticket's comments by `next_page`.
 
-use super::assumed;
-use crate::config::{ItsmAuth, ItsmConfig};
+use super::{assumed, Auth};
+use crate::config::ItsmConfig;
 use crate::itsm::{BuildCtx, ItsmError, Result};
 use crate::outbound::{read_json, Retry, Upstream, UpstreamError};
 use reqwest::header::HeaderMap;
@@ -16,7 +16,7 @@ pub struct Client {
     /// "Zendesk <connection>", for messages.
     pub what: String,
     up: Upstream,
-    auth: ItsmAuth,
+    auth: Auth,
 }
 
 impl std::fmt::Debug for Client {
@@ -28,7 +28,7 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub fn new(cfg: &ItsmConfig, ctx: &BuildCtx) -> Self {
+    pub fn new(cfg: &ItsmConfig, auth: Auth, ctx: &BuildCtx) -> Self {
         Client {
             what: format!("Zendesk {}", cfg.id),
             up: Upstream::new(
@@ -38,7 +38,7 @@ impl Client {
                 ctx.timeout,
                 ctx.metrics.clone(),
             ),
-            auth: cfg.auth.clone(),
+            auth,
         }
     }
 
@@ -49,15 +49,7 @@ impl Client {
             .client()
             .request(method, self.up.url(path))
             .header("Accept", "application/json");
-        match &self.auth {
-            // contract: basic `{email}/token:{api_token}`
-            ItsmAuth::ApiToken { email, token } => {
-                rb.basic_auth(format!("{email}/token"), Some(token.expose()))
-            }
-            ItsmAuth::Bearer { token } => rb.bearer_auth(token.expose()),
-            // validate() only lets api_token and bearer through for Zendesk
-            _ => rb,
-        }
+        self.auth.apply(rb)
     }
 
     pub async fn call(&self, rb: reqwest::RequestBuilder) -> Result<Value> {

@@ -10,14 +10,18 @@
 
 mod assumed;
 mod client;
+mod demo;
 mod inbound;
 mod names;
+mod settings;
+pub mod signature;
 
+use super::registry::Entry;
 use super::{
     ArtifactFile, AttachmentLimits, BuildCtx, Inbound, InboundError, Itsm, ItsmError, Note,
-    RemoteAttachment, Result,
+    RemoteAttachment, Result, Verified, VerifyError,
 };
-use crate::config::{ItsmConfig, ItsmKind, Visibility};
+use crate::config::{ItsmConfig, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
 use crate::render::{escape, Markup};
 use crate::ticket::Ticket;
@@ -25,18 +29,17 @@ use async_trait::async_trait;
 use client::{Client, Comments};
 use names::Names;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use tracing::instrument;
 
 pub use client::MAX_COMMENTS;
 pub use inbound::INVOCATION_ID;
+pub use settings::{Auth, Inbound as InboundScheme, Settings};
+
+/// `kind = "zendesk"` in the registry.
+pub static KIND: Entry = Entry::of::<Settings>("zendesk", demo::start);
 
 /// The tag whose addition asks for a session, unless the connection sets `trigger_tag`.
 pub const DEFAULT_TRIGGER_TAG: &str = "remote_session";
-
-pub fn build(cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm> {
-    Arc::new(Zendesk::new(cfg, ctx))
-}
 
 #[derive(Debug)]
 pub struct Zendesk {
@@ -44,6 +47,9 @@ pub struct Zendesk {
     client: Client,
     names: Names,
     trigger_tag: String,
+    inbound: InboundScheme,
+    /// When set, the only account whose webhooks are accepted.
+    account_id: Option<String>,
 }
 
 /// The numeric id a Zendesk ticket reference must be.
@@ -83,15 +89,17 @@ fn id_text(v: &Value) -> Option<String> {
 }
 
 impl Zendesk {
-    pub fn new(cfg: &ItsmConfig, ctx: &BuildCtx) -> Self {
+    pub fn new(cfg: &ItsmConfig, settings: &Settings, ctx: &BuildCtx) -> Self {
         Zendesk {
             id: cfg.id.clone(),
-            client: Client::new(cfg, ctx),
+            client: Client::new(cfg, settings.auth.clone(), ctx),
             names: Names::default(),
-            trigger_tag: cfg
+            trigger_tag: settings
                 .trigger_tag
                 .clone()
                 .unwrap_or_else(|| DEFAULT_TRIGGER_TAG.into()),
+            inbound: settings.inbound.clone(),
+            account_id: settings.account_id.clone(),
         }
     }
 
@@ -229,19 +237,29 @@ impl Itsm for Zendesk {
     fn id(&self) -> &ConnectionId {
         &self.id
     }
-    fn kind(&self) -> ItsmKind {
-        ItsmKind::Zendesk
-    }
     fn markup(&self) -> Markup {
         Markup::Markdown
+    }
+
+    fn verify<'a>(
+        &self,
+        headers: &http::HeaderMap,
+        body: &'a [u8],
+        now: std::time::SystemTime,
+    ) -> Result<Verified<'a>, VerifyError> {
+        let verified = self.inbound.verify(headers, body, now)?;
+        if let Some(want) = &self.account_id {
+            signature::check_account(want, headers)?;
+        }
+        Ok(verified)
     }
 
     fn parse_inbound(
         &self,
         headers: &http::HeaderMap,
-        body: &[u8],
+        body: Verified<'_>,
     ) -> Result<Inbound, InboundError> {
-        inbound::parse(headers, body, &self.trigger_tag)
+        inbound::parse(headers, body.bytes(), &self.trigger_tag)
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]

@@ -5,15 +5,20 @@
 //! `assumed.rs`) and paged; a chat route with no rows means transcript saving is off.
 
 mod assumed;
+mod demo;
 mod envelope;
 pub mod oauth;
+mod settings;
 
+pub use settings::{Auth, OAuth2, Settings};
+
+use super::registry::Entry;
 use super::{
-    Availability, BuildCtx, ChatLine, Collected, CredentialStatus, Result, Session, SessionRequest,
-    SessionState, Table, Vendor, VendorError,
+    Availability, BuildCtx, ChatLine, Collected, CredentialStatus, OAuthFlow, Result, Session,
+    SessionRequest, SessionState, Table, Vendor, VendorError,
 };
 use crate::clock::Millis;
-use crate::config::{ArtifactKind, PollConfig, Secret, VendorAuth, VendorConfig, VendorKind};
+use crate::config::{ArtifactKind, PollConfig, Secret, VendorConfig};
 use crate::ids::VendorId;
 use crate::outbound::{Retry, Upstream, UpstreamError};
 use crate::store::Store;
@@ -26,11 +31,14 @@ use tracing::instrument;
 const CUSTOMER_NAME_MAX: usize = 64;
 const OVER: [&str; 3] = ["closed", "expired", "deleted"];
 
+/// `kind = "splashtop"` in the registry.
+pub static KIND: Entry = Entry::of::<Settings>("splashtop", demo::start);
+
 pub struct Splashtop {
     id: VendorId,
     up: Upstream,
     portal: String,
-    auth: Auth,
+    auth: Credential,
     poll: PollConfig,
     store: Store,
     team: Mutex<Option<u64>>,
@@ -38,19 +46,16 @@ pub struct Splashtop {
 
 /// Where the bearer token comes from: the configuration (an API token), or the OAuth grant
 /// in the store.
-enum Auth {
-    Token(Option<Secret>),
+enum Credential {
+    Token(Secret),
     OAuth(Box<oauth::OAuth>),
 }
 
-impl Auth {
-    async fn bearer(&self, id: &VendorId) -> Result<Secret> {
+impl Credential {
+    async fn bearer(&self) -> Result<Secret> {
         match self {
-            Auth::Token(Some(t)) => Ok(t.clone()),
-            Auth::Token(None) => Err(VendorError::ReAuthorise(format!(
-                "Splashtop {id}: no API token configured"
-            ))),
-            Auth::OAuth(o) => o.bearer().await,
+            Credential::Token(t) => Ok(t.clone()),
+            Credential::OAuth(o) => o.bearer().await,
         }
     }
 }
@@ -81,11 +86,15 @@ fn text(v: &Value) -> String {
 }
 
 impl Splashtop {
-    pub fn new(cfg: &VendorConfig, ctx: &BuildCtx) -> Self {
-        let auth = match (&cfg.auth, oauth::OAuth::from_config(cfg, ctx)) {
-            (_, Some(o)) => Auth::OAuth(Box::new(o)),
-            (VendorAuth::Bearer { token }, None) => Auth::Token(Some(token.clone())),
-            _ => Auth::Token(None),
+    pub fn new(cfg: &VendorConfig, settings: &Settings, ctx: &BuildCtx) -> Self {
+        let auth = match &settings.auth {
+            Auth::Bearer(b) => Credential::Token(b.token.clone()),
+            Auth::Oauth2(client) => Credential::OAuth(Box::new(oauth::OAuth::new(
+                &cfg.id,
+                client,
+                settings.portal(),
+                ctx,
+            ))),
         };
         Splashtop {
             id: cfg.id.clone(),
@@ -96,12 +105,7 @@ impl Splashtop {
                 ctx.timeout,
                 ctx.metrics.clone(),
             ),
-            portal: cfg
-                .portal_url
-                .clone()
-                .unwrap_or_else(|| "https://my.splashtop.com".into())
-                .trim_end_matches('/')
-                .to_string(),
+            portal: settings.portal(),
             auth,
             poll: cfg.poll.clone(),
             store: ctx.store.clone(),
@@ -113,9 +117,9 @@ impl Splashtop {
     /// once and the call repeated once; an API token refused is the admin's to replace.
     async fn call(&self, rb: reqwest::RequestBuilder) -> Result<Value> {
         let again = rb.try_clone();
-        let token = self.auth.bearer(&self.id).await?;
+        let token = self.auth.bearer().await?;
         match (self.send(rb, &token).await, &self.auth, again) {
-            (Err(e), Auth::OAuth(o), Some(again)) if e.retry() == Retry::Auth => {
+            (Err(e), Credential::OAuth(o), Some(again)) if e.retry() == Retry::Auth => {
                 tracing::info!(vendor = %self.id, "Splashtop refused the OAuth access token; renewing it and trying once more");
                 let token = o.after_refusal(&token).await?;
                 self.send(again, &token).await
@@ -145,11 +149,8 @@ impl Splashtop {
         // Keyed by the credential: a token (or OAuth client) of another team finds nothing
         // cached and asks basic_info again.
         let who = match &self.auth {
-            Auth::Token(t) => t
-                .as_ref()
-                .map(|t| crate::remote::identity_tag(t.expose()))
-                .unwrap_or_default(),
-            Auth::OAuth(o) => crate::remote::identity_tag(o.client_id()),
+            Credential::Token(t) => crate::remote::identity_tag(t.expose()),
+            Credential::OAuth(o) => crate::remote::identity_tag(o.client_id()),
         };
         let key = format!("splashtop/{}/team_id/{who}", self.id);
         let stored = self
@@ -248,9 +249,6 @@ impl Splashtop {
 impl Vendor for Splashtop {
     fn id(&self) -> &VendorId {
         &self.id
-    }
-    fn kind(&self) -> VendorKind {
-        VendorKind::Splashtop
     }
     fn gives_link(&self) -> bool {
         true
@@ -386,14 +384,21 @@ impl Vendor for Splashtop {
 
     fn credentials(&self) -> CredentialStatus {
         match &self.auth {
-            Auth::OAuth(o) => o.status(),
-            Auth::Token(_) => CredentialStatus::configured("api_token"),
+            Credential::OAuth(o) => o.status(),
+            Credential::Token(_) => CredentialStatus::configured("api_token"),
         }
     }
 
     async fn keep_credentials_alive(&self) {
-        if let Auth::OAuth(o) = &self.auth {
+        if let Credential::OAuth(o) = &self.auth {
             o.keep_alive().await;
+        }
+    }
+
+    fn oauth(&self) -> Option<&dyn OAuthFlow> {
+        match &self.auth {
+            Credential::OAuth(o) => Some(o.as_ref()),
+            Credential::Token(_) => None,
         }
     }
 }
@@ -404,22 +409,31 @@ mod team_cache_tests {
     use crate::config::{Dur, VendorOptions};
     use deskbridge_sim::SplashtopSim;
 
-    fn cfg(base: &str, token: &str) -> VendorConfig {
-        VendorConfig {
-            id: VendorId::new("st"),
-            kind: VendorKind::Splashtop,
-            base_url: base.into(),
+    fn cfg(base: &str, token: &str) -> (VendorConfig, Settings) {
+        let settings = Settings {
             portal_url: Some(base.into()),
-            auth: VendorAuth::Bearer {
+            auth: Auth::Bearer(crate::config::auth::Bearer {
                 token: Secret::new(token),
-            },
+            }),
+        };
+        let cfg = VendorConfig {
+            id: VendorId::new("st"),
+            kind: KIND.kind(),
+            base_url: base.into(),
+            settings: std::sync::Arc::new(settings.clone()),
             poll: PollConfig {
                 every: Dur::millis(50),
                 max_every: Dur::millis(50),
                 give_up_after: Dur::secs(60),
             },
             rate_limit: None,
-        }
+        };
+        (cfg, settings)
+    }
+
+    fn splashtop(base: &str, token: &str, ctx: &BuildCtx) -> Splashtop {
+        let (cfg, settings) = cfg(base, token);
+        Splashtop::new(&cfg, &settings, ctx)
     }
 
     fn request() -> SessionRequest {
@@ -451,17 +465,17 @@ mod team_cache_tests {
                 .filter(|r| r.path.ends_with("/users/basic_info"))
                 .count()
         };
-        Splashtop::new(&cfg(&sim.base_url(), "token-a"), &ctx)
+        splashtop(&sim.base_url(), "token-a", &ctx)
             .create_session(&request())
             .await
             .unwrap();
-        Splashtop::new(&cfg(&sim.base_url(), "token-a"), &ctx)
+        splashtop(&sim.base_url(), "token-a", &ctx)
             .create_session(&request())
             .await
             .unwrap();
         assert_eq!(basic_info(), 1, "the same token reuses the stored team id");
         sim.set_token("token-b");
-        Splashtop::new(&cfg(&sim.base_url(), "token-b"), &ctx)
+        splashtop(&sim.base_url(), "token-b", &ctx)
             .create_session(&request())
             .await
             .unwrap();

@@ -13,17 +13,22 @@
 mod assumed;
 mod client;
 mod correlate;
+mod demo;
 mod jwt;
+mod settings;
 mod sign;
 mod tables;
 mod tokens;
 
+pub use settings::{Auth, Credentials, Settings};
+
+use super::registry::Entry;
 use super::{
     Availability, BuildCtx, Collected, CredentialStatus, Result, Session, SessionRequest,
     SessionState, Vendor, VendorError,
 };
 use crate::clock::Millis;
-use crate::config::{ArtifactKind, PollConfig, VendorAuth, VendorConfig, VendorKind};
+use crate::config::{ArtifactKind, PollConfig, VendorConfig};
 use crate::ids::VendorId;
 use crate::outbound::Upstream;
 use crate::store::Store;
@@ -42,16 +47,8 @@ const MAX_PAGES: usize = 100;
 /// The reason the summary note gives for the chat.
 pub const NO_CHAT: &str = "from Sunlogin (its open API has no chat transcripts)";
 
-pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Result<Arc<dyn Vendor>, String> {
-    match Sunlogin::new(cfg, ctx) {
-        Some(s) => Ok(Arc::new(s)),
-        // Validation checks kind and auth type together, so only a hand-built config gets here.
-        None => Err(format!(
-            "vendor {}: a sunlogin vendor needs auth type \"sunlogin\"",
-            cfg.id
-        )),
-    }
-}
+/// `kind = "sunlogin"` in the registry.
+pub static KIND: Entry = Entry::of::<Settings>("sunlogin", demo::start);
 
 pub struct Sunlogin {
     id: VendorId,
@@ -76,16 +73,13 @@ fn not_asked<T>() -> Availability<T> {
 }
 
 impl Sunlogin {
-    fn new(cfg: &VendorConfig, ctx: &BuildCtx) -> Option<Self> {
-        let VendorAuth::Sunlogin {
+    fn new(cfg: &VendorConfig, settings: &Settings, ctx: &BuildCtx) -> Self {
+        let Auth::Sunlogin(Credentials {
             app_key,
             app_secret,
             account,
             password,
-        } = &cfg.auth
-        else {
-            return None;
-        };
+        }) = &settings.auth;
         let what = format!("Sunlogin {}", cfg.id);
         let up = Upstream::new(
             format!("sunlogin/{}", cfg.id),
@@ -107,13 +101,13 @@ impl Sunlogin {
             &ctx.store,
             ctx.metrics.clone(),
         );
-        Some(Sunlogin {
+        Sunlogin {
             id: cfg.id.clone(),
             api,
             tokens,
             poll: cfg.poll.clone(),
             store: ctx.store.clone(),
-        })
+        }
     }
 
     /// A business call with the current AccessToken; on 401, one renewal and one more try.
@@ -251,9 +245,6 @@ impl Sunlogin {
 impl Vendor for Sunlogin {
     fn id(&self) -> &VendorId {
         &self.id
-    }
-    fn kind(&self) -> VendorKind {
-        VendorKind::Sunlogin
     }
     fn gives_link(&self) -> bool {
         false

@@ -22,24 +22,29 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-fn config(base: &str, password: &str) -> VendorConfig {
-    VendorConfig {
-        id: VendorId::new("sunlogin-cn"),
-        kind: VendorKind::Sunlogin,
-        base_url: base.into(),
-        portal_url: None,
-        auth: VendorAuth::Sunlogin {
+fn settings(account: &str, password: &str) -> Settings {
+    Settings {
+        auth: Auth::Sunlogin(Credentials {
             app_key: KEY.into(),
             app_secret: Secret::new(SECRET),
-            account: ACCOUNT.into(),
+            account: account.into(),
             password: Secret::new(password),
-        },
+        }),
+    }
+}
+
+fn config(base: &str, settings: &Settings) -> VendorConfig {
+    VendorConfig {
+        id: VendorId::new("sunlogin-cn"),
+        kind: KIND.kind(),
+        base_url: base.into(),
         poll: PollConfig {
             every: Dur::millis(50),
             max_every: Dur::millis(200),
             give_up_after: Dur::secs(3600),
         },
         rate_limit: None,
+        settings: Arc::new(settings.clone()),
     }
 }
 
@@ -53,7 +58,12 @@ async fn fixture_with(timeout: Duration) -> Fixture {
         metrics: metrics.clone(),
         timeout,
     };
-    let vendor = Arc::new(Sunlogin::new(&config(&sim.base_url(), PASSWORD), &ctx).unwrap());
+    let settings = settings(ACCOUNT, PASSWORD);
+    let vendor = Arc::new(Sunlogin::new(
+        &config(&sim.base_url(), &settings),
+        &settings,
+        &ctx,
+    ));
     Fixture {
         sim,
         vendor,
@@ -88,7 +98,8 @@ impl Fixture {
             metrics: self.metrics.clone(),
             timeout: Duration::from_secs(10),
         };
-        Sunlogin::new(&config(&self.sim.base_url(), PASSWORD), &ctx).unwrap()
+        let settings = settings(ACCOUNT, PASSWORD);
+        Sunlogin::new(&config(&self.sim.base_url(), &settings), &settings, &ctx)
     }
     fn renewals(&self) -> String {
         self.metrics
@@ -417,16 +428,14 @@ async fn a_pair_issued_for_one_account_is_never_used_for_another() {
     let f = fixture().await;
     f.vendor.create_session(&request(None)).await.unwrap();
     // the admin changes the account and reloads; the simulator knows only the first one
-    let mut cfg = config(&f.sim.base_url(), PASSWORD);
-    if let VendorAuth::Sunlogin { account, .. } = &mut cfg.auth {
-        *account = "someone-else@acme.example".into();
-    }
+    let changed = settings("someone-else@acme.example", PASSWORD);
+    let cfg = config(&f.sim.base_url(), &changed);
     let ctx = BuildCtx {
         store: f.store.clone(),
         metrics: f.metrics.clone(),
         timeout: Duration::from_secs(10),
     };
-    let other = Sunlogin::new(&cfg, &ctx).unwrap();
+    let other = Sunlogin::new(&cfg, &changed, &ctx);
     let e = other.create_session(&request(None)).await.unwrap_err();
     assert!(
         e.to_string().contains("re-authorise Sunlogin"),

@@ -106,19 +106,7 @@ async fn a_bearer_token_works_and_no_credential_shows_in_debug_output() {
     let sim = ZendeskSim::start(EMAIL, TOKEN).await;
     let id = sim.add_ticket(SimTicket::default());
     sim.allow_bearer("oauth-Secret-99");
-    let cfg: ItsmConfig = toml::from_str(&format!(
-        "id = \"zd\"\nkind = \"zendesk\"\nbase_url = \"{}\"\nauth = {{ type = \"bearer\", token = \"oauth-Secret-99\" }}\n\
-         inbound = {{ type = \"zendesk_signature\", secret = \"s\" }}\n",
-        sim.base_url()
-    ))
-    .unwrap();
-    let zd = Zendesk::new(
-        &cfg,
-        &BuildCtx {
-            metrics: Arc::new(Metrics::default()),
-            timeout: Duration::from_secs(5),
-        },
-    );
+    let zd = built(&sim, "{ type = \"bearer\", token = \"oauth-Secret-99\" }");
     assert!(zd
         .read_ticket(&TicketRef::new(id.to_string()))
         .await

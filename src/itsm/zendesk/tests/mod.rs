@@ -6,6 +6,7 @@ use crate::metrics::Metrics;
 use crate::outbound::Retry;
 use deskbridge_sim::zendesk::SimTicket;
 use deskbridge_sim::{Fault, FaultAction, ZendeskSim};
+use std::sync::Arc;
 use std::time::Duration;
 
 const EMAIL: &str = "deskbridge@acme.example";
@@ -18,14 +19,27 @@ async fn setup() -> (ZendeskSim, Zendesk, TicketRef) {
 }
 
 fn adapter(sim: &ZendeskSim) -> Zendesk {
-    let cfg: ItsmConfig = toml::from_str(&format!(
-        "id = \"zd\"\nkind = \"zendesk\"\nbase_url = \"{}\"\nauth = {{ type = \"api_token\", email = \"{EMAIL}\", token = \"{TOKEN}\" }}\n\
-         inbound = {{ type = \"zendesk_signature\", secret = \"s\" }}\n",
-        sim.base_url()
-    ))
+    built(
+        sim,
+        &format!("{{ type = \"api_token\", email = \"{EMAIL}\", token = \"{TOKEN}\" }}"),
+    )
+}
+
+/// A Zendesk adapter read from configuration text, with `auth` as given.
+fn built(sim: &ZendeskSim, auth: &str) -> Zendesk {
+    let cfg = crate::config::load_str(
+        &format!(
+            "[[itsm]]\nid = \"zd\"\nkind = \"zendesk\"\nbase_url = \"{}\"\nauth = {auth}\n\
+             inbound = {{ type = \"zendesk_signature\", secret = \"s\" }}\n",
+            sim.base_url()
+        ),
+        "test.toml",
+    )
     .unwrap();
+    let conn = &cfg.itsm[0];
     Zendesk::new(
-        &cfg,
+        conn,
+        conn.settings::<Settings>().unwrap(),
         &BuildCtx {
             metrics: Arc::new(Metrics::default()),
             timeout: Duration::from_secs(5),

@@ -8,13 +8,15 @@
 //! `deskbridge_vendor_refresh_token_expires_in_seconds` metric say so days ahead, so an admin
 //! can run the browser flow again in time. The token endpoint itself is assumed (`assumed.rs`).
 
-use super::assumed;
+use super::{assumed, OAuth2};
 use crate::clock::Millis;
-use crate::config::{Secret, VendorAuth, VendorConfig};
+use crate::config::Secret;
+use crate::ids::VendorId;
 use crate::metrics::Metrics;
 use crate::outbound::{read_json, Retry, Upstream};
 use crate::remote::grant::{GrantSlot, Loaded};
-use crate::remote::{BuildCtx, CredentialStatus, Result, VendorError};
+use crate::remote::{BuildCtx, CredentialStatus, Granted, OAuthFlow, Result, VendorError};
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -124,42 +126,27 @@ impl OAuth {
     }
 
     /// The OAuth side of a Splashtop vendor configured with `auth.type = "oauth2"`.
-    pub fn from_config(cfg: &VendorConfig, ctx: &BuildCtx) -> Option<OAuth> {
-        let VendorAuth::Oauth2 {
-            client_id,
-            client_secret,
-            redirect_uri,
-            scope,
-        } = &cfg.auth
-        else {
-            return None;
-        };
-        let portal = cfg
-            .portal_url
-            .clone()
-            .unwrap_or_else(|| "https://my.splashtop.com".into())
-            .trim_end_matches('/')
-            .to_string();
-        let what = format!("Splashtop {} OAuth", cfg.id);
-        Some(OAuth {
-            vendor: cfg.id.to_string(),
-            client_id: client_id.clone(),
-            client_secret: client_secret.clone(),
-            redirect_uri: redirect_uri.clone(),
-            scope: scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.into()),
+    pub fn new(id: &VendorId, client: &OAuth2, portal: String, ctx: &BuildCtx) -> OAuth {
+        let what = format!("Splashtop {id} OAuth");
+        OAuth {
+            vendor: id.to_string(),
+            client_id: client.client_id.clone(),
+            client_secret: client.client_secret.clone(),
+            redirect_uri: client.redirect_uri.clone(),
+            scope: client.scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.into()),
             up: Upstream::new(
-                format!("splashtop-oauth/{}", cfg.id),
+                format!("splashtop-oauth/{id}"),
                 &portal,
                 None,
                 ctx.timeout,
                 ctx.metrics.clone(),
             ),
             portal,
-            slot: GrantSlot::new(&ctx.store, format!("splashtop/{}/oauth", cfg.id), what),
+            slot: GrantSlot::new(&ctx.store, format!("splashtop/{id}/oauth"), what),
             metrics: ctx.metrics.clone(),
             failure: Mutex::new(None),
             last_warned: AtomicI64::new(0),
-        })
+        }
     }
 
     fn start_url(&self) -> String {
@@ -382,6 +369,20 @@ impl OAuth {
             self.last_warned.store(now(), Ordering::Relaxed);
             tracing::warn!(vendor = %self.vendor, state = st.state, "{warning}");
         }
+    }
+}
+
+#[async_trait]
+impl OAuthFlow for OAuth {
+    fn authorize_url(&self, state: &str) -> String {
+        OAuth::authorize_url(self, state)
+    }
+    async fn exchange(&self, code: &str) -> Result<Granted> {
+        let pair = OAuth::exchange(self, code).await?;
+        Ok(Granted {
+            access_expires_at: pair.access_expires_at,
+            refresh_expires_at: pair.refresh_expires_at,
+        })
     }
 }
 

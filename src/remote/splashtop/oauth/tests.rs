@@ -2,7 +2,6 @@
 //! ahead of time, and logging a nearing refresh-token end without any token in the line).
 
 use super::*;
-use crate::config::{Dur, PollConfig, VendorKind};
 use crate::ids::VendorId;
 use crate::store::Store;
 use deskbridge_sim::SplashtopSim;
@@ -57,30 +56,18 @@ const SECRET: &str = "client-secret-K1";
 
 async fn authorised(sim: &SplashtopSim, store: &Store) -> OAuth {
     sim.register_oauth_client("cid", SECRET, "http://127.0.0.1:9/cb");
-    let cfg = VendorConfig {
-        id: VendorId::new("st"),
-        kind: VendorKind::Splashtop,
-        base_url: sim.base_url(),
-        portal_url: Some(sim.portal_url()),
-        auth: VendorAuth::Oauth2 {
-            client_id: "cid".into(),
-            client_secret: Secret::new(SECRET),
-            redirect_uri: "http://127.0.0.1:9/cb".into(),
-            scope: None,
-        },
-        poll: PollConfig {
-            every: Dur::secs(1),
-            max_every: Dur::secs(1),
-            give_up_after: Dur::secs(60),
-        },
-        rate_limit: None,
+    let client = OAuth2 {
+        client_id: "cid".into(),
+        client_secret: Secret::new(SECRET),
+        redirect_uri: "http://127.0.0.1:9/cb".into(),
+        scope: None,
     };
     let ctx = BuildCtx {
         store: store.clone(),
         metrics: Arc::new(Metrics::default()),
         timeout: Duration::from_secs(5),
     };
-    let oauth = OAuth::from_config(&cfg, &ctx).unwrap();
+    let oauth = OAuth::new(&VendorId::new("st"), &client, sim.portal_url(), &ctx);
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

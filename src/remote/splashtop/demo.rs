@@ -1,7 +1,7 @@
 //! The Splashtop side of the demo: the simulator, and ending a session with log rows, file
 //! transfers and chat lines as a real session would leave them.
 
-use super::VendorSide;
+use crate::demo::{Starting, VendorSide};
 use async_trait::async_trait;
 use deskbridge_sim::{SessionEnd, SplashtopSim};
 
@@ -9,10 +9,16 @@ pub struct Side {
     sim: SplashtopSim,
 }
 
-pub async fn side() -> Box<dyn VendorSide> {
-    let sim = SplashtopSim::start("demo-splashtop-token").await;
-    sim.set_transcripts_enabled(true);
-    Box::new(Side { sim })
+/// Start the simulator; the demo's registry-driven run calls this.
+pub fn start() -> Starting<dyn VendorSide> {
+    Box::pin(async {
+        let side: Box<dyn VendorSide> = {
+            let sim = SplashtopSim::start("demo-splashtop-token").await;
+            sim.set_transcripts_enabled(true);
+            Box::new(Side { sim })
+        };
+        side
+    })
 }
 
 #[async_trait]

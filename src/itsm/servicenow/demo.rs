@@ -1,6 +1,6 @@
 //! The ServiceNow side of the demo: an incident in the simulator and the UI Action's signed call.
 
-use super::{DemoTicket, ItsmSide};
+use crate::demo::{DemoTicket, ItsmSide, Starting};
 use async_trait::async_trait;
 use deskbridge_sim::{ServiceNowSim, SimIncident};
 
@@ -10,10 +10,16 @@ pub struct Side {
     sim: ServiceNowSim,
 }
 
-pub async fn side() -> Option<Box<dyn ItsmSide>> {
-    Some(Box::new(Side {
-        sim: ServiceNowSim::start("deskbridge", "demo-password").await,
-    }))
+/// Start the simulator; the demo's registry-driven run calls this.
+pub fn start() -> Starting<dyn ItsmSide> {
+    Box::pin(async {
+        let side: Box<dyn ItsmSide> = {
+            Box::new(Side {
+                sim: ServiceNowSim::start("deskbridge", "demo-password").await,
+            })
+        };
+        side
+    })
 }
 
 #[async_trait]

@@ -2,7 +2,7 @@
 //! session" macro and the shipped trigger send, signed with the webhook's secret and carrying
 //! the account id the connection checks.
 
-use super::{DemoTicket, ItsmSide};
+use crate::demo::{DemoTicket, ItsmSide, Starting};
 use async_trait::async_trait;
 use deskbridge_sim::zendesk::SimTicket;
 use deskbridge_sim::ZendeskSim;
@@ -15,10 +15,16 @@ pub struct Side {
     sim: ZendeskSim,
 }
 
-pub async fn side() -> Option<Box<dyn ItsmSide>> {
-    let sim = ZendeskSim::start(EMAIL, TOKEN).await;
-    sim.connect_webhook(SECRET);
-    Some(Box::new(Side { sim }))
+/// Start the simulator; the demo's registry-driven run calls this.
+pub fn start() -> Starting<dyn ItsmSide> {
+    Box::pin(async {
+        let side: Box<dyn ItsmSide> = {
+            let sim = ZendeskSim::start(EMAIL, TOKEN).await;
+            sim.connect_webhook(SECRET);
+            Box::new(Side { sim })
+        };
+        side
+    })
 }
 
 #[async_trait]

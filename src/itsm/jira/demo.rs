@@ -2,7 +2,7 @@
 //! "Start remote session" Automation rule's web request (Jira-format issue data, shared-secret
 //! header), as a Cloud site would send it.
 
-use super::{DemoTicket, ItsmSide};
+use crate::demo::{DemoTicket, ItsmSide, Starting};
 use async_trait::async_trait;
 use deskbridge_sim::{JiraSim, SimIssue};
 
@@ -14,10 +14,16 @@ pub struct Side {
     sim: JiraSim,
 }
 
-pub async fn side() -> Option<Box<dyn ItsmSide>> {
-    Some(Box::new(Side {
-        sim: JiraSim::start(EMAIL, API_TOKEN).await,
-    }))
+/// Start the simulator; the demo's registry-driven run calls this.
+pub fn start() -> Starting<dyn ItsmSide> {
+    Box::pin(async {
+        let side: Box<dyn ItsmSide> = {
+            Box::new(Side {
+                sim: JiraSim::start(EMAIL, API_TOKEN).await,
+            })
+        };
+        side
+    })
 }
 
 #[async_trait]

@@ -2,7 +2,7 @@
 //! Automator's "Trigger Webhook" action makes for it: the shipped template with its
 //! placeholders filled in by the simulator, and the shared secret in `X-Deskbridge-Token`.
 
-use super::{DemoTicket, ItsmSide};
+use crate::demo::{DemoTicket, ItsmSide, Starting};
 use async_trait::async_trait;
 use deskbridge_sim::freshservice::SimTicket;
 use deskbridge_sim::FreshserviceSim;
@@ -14,10 +14,16 @@ pub struct Side {
     sim: FreshserviceSim,
 }
 
-pub async fn side() -> Option<Box<dyn ItsmSide>> {
-    Some(Box::new(Side {
-        sim: FreshserviceSim::start(API_KEY).await,
-    }))
+/// Start the simulator; the demo's registry-driven run calls this.
+pub fn start() -> Starting<dyn ItsmSide> {
+    Box::pin(async {
+        let side: Box<dyn ItsmSide> = {
+            Box::new(Side {
+                sim: FreshserviceSim::start(API_KEY).await,
+            })
+        };
+        side
+    })
 }
 
 #[async_trait]

@@ -5,7 +5,7 @@
 //! note, moving two files and disconnecting: exactly the remote-log row, file transfers and
 //! seat-log lines the real service records, which deskbridge then finds and attaches.
 
-use super::VendorSide;
+use crate::demo::{Starting, VendorSide};
 use async_trait::async_trait;
 use deskbridge_sim::SunloginSim;
 use std::time::Duration;
@@ -19,11 +19,17 @@ pub struct Side {
     sim: SunloginSim,
 }
 
-pub async fn side() -> Option<Box<dyn VendorSide>> {
-    let sim = SunloginSim::start(APP_KEY, APP_SECRET, ACCOUNT, PASSWORD).await;
-    // Short-lived AccessTokens, so the demo also shows a renewal.
-    sim.set_access_ttl(Duration::from_secs(2));
-    Some(Box::new(Side { sim }))
+/// Start the simulator; the demo's registry-driven run calls this.
+pub fn start() -> Starting<dyn VendorSide> {
+    Box::pin(async {
+        let side: Box<dyn VendorSide> = {
+            let sim = SunloginSim::start(APP_KEY, APP_SECRET, ACCOUNT, PASSWORD).await;
+            // Short-lived AccessTokens, so the demo also shows a renewal.
+            sim.set_access_ttl(Duration::from_secs(2));
+            Box::new(Side { sim })
+        };
+        side
+    })
 }
 
 #[async_trait]
