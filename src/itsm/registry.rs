@@ -6,7 +6,7 @@
 
 use super::{freshservice, jira, servicenow, zendesk, ItsmSettings};
 use crate::config::sections::{self, DemoStart, Place, Section};
-use crate::config::{ConfigError, ItsmConfig, Kind, RateLimit};
+use crate::config::{ConfigError, ItsmConfig, RateLimit};
 use crate::demo::ItsmSide;
 use crate::ids::ConnectionId;
 use serde::de::DeserializeOwned;
@@ -36,19 +36,13 @@ impl Entry {
             demo,
         }
     }
-
-    pub fn kind(&self) -> Kind {
-        Kind::new(self.name)
-    }
 }
 
 fn read_settings<S: ItsmSettings + DeserializeOwned>(
     at: &Place,
     table: toml::Table,
 ) -> Result<Arc<dyn ItsmSettings>, ConfigError> {
-    let s: S = at.read(table)?;
-    s.check().map_err(|r| at.refuse(r))?;
-    Ok(Arc::new(s))
+    Ok(Arc::new(sections::read_checked::<S>(at, table, S::check)?))
 }
 
 /// What every `[[itsm]]` table has, whatever its kind.

@@ -7,7 +7,7 @@
 
 use super::{splashtop, sunlogin, VendorSettings};
 use crate::config::sections::{self, DemoStart, Place, Section};
-use crate::config::{ConfigError, Kind, PollConfig, RateLimit, VendorConfig};
+use crate::config::{ConfigError, PollConfig, RateLimit, VendorConfig};
 use crate::demo::VendorSide;
 use crate::ids::VendorId;
 use serde::de::DeserializeOwned;
@@ -33,19 +33,13 @@ impl Entry {
             demo,
         }
     }
-
-    pub fn kind(&self) -> Kind {
-        Kind::new(self.name)
-    }
 }
 
 fn read_settings<S: VendorSettings + DeserializeOwned>(
     at: &Place,
     table: toml::Table,
 ) -> Result<Arc<dyn VendorSettings>, ConfigError> {
-    let s: S = at.read(table)?;
-    s.check().map_err(|r| at.refuse(r))?;
-    Ok(Arc::new(s))
+    Ok(Arc::new(sections::read_checked::<S>(at, table, S::check)?))
 }
 
 /// What every `[[vendor]]` table has, whatever its kind.

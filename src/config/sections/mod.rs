@@ -27,6 +27,24 @@ pub struct Entry<S: ?Sized + 'static, D: ?Sized + 'static> {
     pub demo: DemoStart<D>,
 }
 
+impl<S: ?Sized, D: ?Sized> Entry<S, D> {
+    pub fn kind(&self) -> super::Kind {
+        super::Kind::new(self.name)
+    }
+}
+
+/// A kind's settings read from what is left of its table, then put to `check`: what serde
+/// cannot check (a numeric id, a URL that parses).
+pub fn read_checked<T: DeserializeOwned>(
+    at: &Place,
+    table: toml::Table,
+    check: fn(&T) -> Result<(), Refusal>,
+) -> Result<T, ConfigError> {
+    let settings: T = at.read(table)?;
+    check(&settings).map_err(|r| at.refuse(r))?;
+    Ok(settings)
+}
+
 /// A check only the settings type can make, once serde has read it: the key at fault (relative
 /// to the table) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,3 +304,6 @@ fn types<T: DeserializeOwned>(key: &'static str) -> Option<&'static [&'static st
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,6 +2,7 @@
 //! to the replay window. The sender's side is the simulator crate's signer.
 
 use super::*;
+use crate::itsm::verify::headers;
 use deskbridge_sim::jira::hub_signature;
 use std::time::Duration;
 
@@ -9,17 +10,6 @@ const BODY: &[u8] = br#"{"event_id":"e1","sys_id":"abc"}"#;
 
 fn now() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
-}
-
-fn headers(pairs: &[(&str, String)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        h.insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    h
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! simulator crate's signer, written independently of this verifier.
 
 use super::*;
+use crate::itsm::verify::headers;
 use deskbridge_sim::servicenow::sign_ui_action as sign_servicenow;
 use std::time::Duration;
 
@@ -13,17 +14,6 @@ fn now() -> SystemTime {
 
 fn secret() -> Secret {
     Secret::new("s3cret")
-}
-
-fn headers(pairs: &[(&str, String)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        h.insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    h
 }
 
 #[test]

@@ -159,5 +159,18 @@ pub fn verify_basic<'a>(
     Ok(Verified(body))
 }
 
+/// Headers from pairs, for the schemes' tests.
+#[cfg(test)]
+pub(in crate::itsm) fn headers(pairs: &[(&str, String)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        h.insert(
+            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests;

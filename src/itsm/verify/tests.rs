@@ -4,17 +4,6 @@ use super::*;
 
 const BODY: &[u8] = br#"{"event_id":"e1","sys_id":"abc"}"#;
 
-fn headers(pairs: &[(&str, String)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        h.insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    h
-}
-
 #[test]
 fn a_shared_header_must_carry_the_configured_secret() {
     let auth = SharedHeader {

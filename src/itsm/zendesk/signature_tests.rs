@@ -3,6 +3,7 @@
 //! independently of this verifier.
 
 use super::*;
+use crate::itsm::verify::headers;
 use deskbridge_sim::zendesk::sign_webhook as sign_zendesk;
 use std::time::Duration;
 
@@ -19,17 +20,6 @@ fn zd_now(offset: i64) -> SystemTime {
         .unwrap()
         .unix_timestamp();
     SystemTime::UNIX_EPOCH + Duration::from_secs((sent + offset) as u64)
-}
-
-fn headers(pairs: &[(&str, String)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        h.insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    h
 }
 
 #[test]
