@@ -14,15 +14,12 @@ pub struct Side {
     sim: FreshserviceSim,
 }
 
-/// Start the simulator; the demo's registry-driven run calls this.
+/// Start the simulator: the registry entry's `demo`.
 pub fn start() -> Starting<dyn ItsmSide> {
     Box::pin(async {
-        let side: Box<dyn ItsmSide> = {
-            Box::new(Side {
-                sim: FreshserviceSim::start(API_KEY).await,
-            })
-        };
-        side
+        Box::new(Side {
+            sim: FreshserviceSim::start(API_KEY).await,
+        }) as Box<dyn ItsmSide>
     })
 }
 

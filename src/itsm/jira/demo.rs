@@ -14,15 +14,12 @@ pub struct Side {
     sim: JiraSim,
 }
 
-/// Start the simulator; the demo's registry-driven run calls this.
+/// Start the simulator: the registry entry's `demo`.
 pub fn start() -> Starting<dyn ItsmSide> {
     Box::pin(async {
-        let side: Box<dyn ItsmSide> = {
-            Box::new(Side {
-                sim: JiraSim::start(EMAIL, API_TOKEN).await,
-            })
-        };
-        side
+        Box::new(Side {
+            sim: JiraSim::start(EMAIL, API_TOKEN).await,
+        }) as Box<dyn ItsmSide>
     })
 }
 

@@ -10,15 +10,12 @@ pub struct Side {
     sim: ServiceNowSim,
 }
 
-/// Start the simulator; the demo's registry-driven run calls this.
+/// Start the simulator: the registry entry's `demo`.
 pub fn start() -> Starting<dyn ItsmSide> {
     Box::pin(async {
-        let side: Box<dyn ItsmSide> = {
-            Box::new(Side {
-                sim: ServiceNowSim::start("deskbridge", "demo-password").await,
-            })
-        };
-        side
+        Box::new(Side {
+            sim: ServiceNowSim::start("deskbridge", "demo-password").await,
+        }) as Box<dyn ItsmSide>
     })
 }
 

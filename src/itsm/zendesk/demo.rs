@@ -15,15 +15,12 @@ pub struct Side {
     sim: ZendeskSim,
 }
 
-/// Start the simulator; the demo's registry-driven run calls this.
+/// Start the simulator: the registry entry's `demo`.
 pub fn start() -> Starting<dyn ItsmSide> {
     Box::pin(async {
-        let side: Box<dyn ItsmSide> = {
-            let sim = ZendeskSim::start(EMAIL, TOKEN).await;
-            sim.connect_webhook(SECRET);
-            Box::new(Side { sim })
-        };
-        side
+        let sim = ZendeskSim::start(EMAIL, TOKEN).await;
+        sim.connect_webhook(SECRET);
+        Box::new(Side { sim }) as Box<dyn ItsmSide>
     })
 }
 

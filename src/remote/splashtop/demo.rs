@@ -9,15 +9,12 @@ pub struct Side {
     sim: SplashtopSim,
 }
 
-/// Start the simulator; the demo's registry-driven run calls this.
+/// Start the simulator: the registry entry's `demo`.
 pub fn start() -> Starting<dyn VendorSide> {
     Box::pin(async {
-        let side: Box<dyn VendorSide> = {
-            let sim = SplashtopSim::start("demo-splashtop-token").await;
-            sim.set_transcripts_enabled(true);
-            Box::new(Side { sim })
-        };
-        side
+        let sim = SplashtopSim::start("demo-splashtop-token").await;
+        sim.set_transcripts_enabled(true);
+        Box::new(Side { sim }) as Box<dyn VendorSide>
     })
 }
 

@@ -19,16 +19,13 @@ pub struct Side {
     sim: SunloginSim,
 }
 
-/// Start the simulator; the demo's registry-driven run calls this.
+/// Start the simulator: the registry entry's `demo`.
 pub fn start() -> Starting<dyn VendorSide> {
     Box::pin(async {
-        let side: Box<dyn VendorSide> = {
-            let sim = SunloginSim::start(APP_KEY, APP_SECRET, ACCOUNT, PASSWORD).await;
-            // Short-lived AccessTokens, so the demo also shows a renewal.
-            sim.set_access_ttl(Duration::from_secs(2));
-            Box::new(Side { sim })
-        };
-        side
+        let sim = SunloginSim::start(APP_KEY, APP_SECRET, ACCOUNT, PASSWORD).await;
+        // Short-lived AccessTokens, so the demo also shows a renewal.
+        sim.set_access_ttl(Duration::from_secs(2));
+        Box::new(Side { sim }) as Box<dyn VendorSide>
     })
 }
 
