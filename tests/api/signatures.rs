@@ -4,10 +4,10 @@
 //! once any single byte of the body or of a signed header has changed. Either side getting the
 //! contract wrong on its own makes these fail.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use deskbridge::config::{InboundAuth, Secret};
-use deskbridge::itsm::verify::{verify, VerifyError};
+use deskbridge::itsm::{Itsm, VerifyError};
 use http::{HeaderMap, HeaderName};
 
 const SECRET: &str = "cross-check-secret";
@@ -28,6 +28,25 @@ fn headers<K: AsRef<str>>(pairs: &[(K, String)]) -> HeaderMap {
     h
 }
 
+/// A connection of `kind` with the given `[[itsm]]` lines, read and built as `serve` does: the
+/// webhook route verifies through exactly this adapter.
+fn connection(kind: &str, auth: &str, more: &str) -> Arc<dyn Itsm> {
+    let text = format!(
+        "[[itsm]]\nid = \"c\"\nkind = \"{kind}\"\nbase_url = \"https://x.example\"\n\
+         auth = {auth}\n{more}\n"
+    );
+    let cfg = deskbridge::config::load_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let ctx = deskbridge::itsm::BuildCtx {
+        metrics: Default::default(),
+        timeout: Duration::from_secs(5),
+    };
+    deskbridge::itsm::build(&cfg.itsm[0], &ctx)
+}
+
+fn verify(itsm: &dyn Itsm, h: &HeaderMap, body: &[u8], now: SystemTime) -> Result<(), VerifyError> {
+    itsm.verify(h, body, now).map(|_| ())
+}
+
 /// `s` with bit 0 of byte `i` flipped (`~` would become DEL, which no header may carry).
 fn one_byte_changed(s: &[u8], i: usize) -> Vec<u8> {
     let mut out = s.to_vec();
@@ -37,7 +56,7 @@ fn one_byte_changed(s: &[u8], i: usize) -> Vec<u8> {
 
 /// The product accepts `signed`, refuses every one-byte change of the body as a bad signature,
 /// and refuses every one-byte change of each signed header value.
-fn holds(auth: &InboundAuth, signed: &[(&'static str, String)], body: &[u8], bad_sig: &str) {
+fn holds(auth: &dyn Itsm, signed: &[(&'static str, String)], body: &[u8], bad_sig: &str) {
     let ok = verify(auth, &headers(signed), body, now());
     assert!(ok.is_ok(), "what the simulator signs is refused: {ok:?}");
     for i in 0..body.len() {
@@ -58,42 +77,51 @@ fn holds(auth: &InboundAuth, signed: &[(&'static str, String)], body: &[u8], bad
 
 #[test]
 fn servicenow_the_ui_action_signature_of_the_simulator_is_what_the_product_verifies() {
-    let auth = InboundAuth::Hmac {
-        secret: Secret::new(SECRET),
-    };
+    let auth = connection(
+        "servicenow",
+        r#"{ type = "bearer", token = "t" }"#,
+        &format!(r#"inbound = {{ type = "hmac", secret = "{SECRET}" }}"#),
+    );
+    let auth = auth.as_ref();
     let signed = deskbridge_sim::servicenow::sign_ui_action(SECRET, BODY, SENT);
     holds(
-        &auth,
+        auth,
         &signed,
         BODY,
         deskbridge_sim::servicenow::SIGNATURE_HEADER,
     );
     let other = deskbridge_sim::servicenow::sign_ui_action("another-secret", BODY, SENT);
-    assert!(verify(&auth, &headers(&other), BODY, now()).is_err());
+    assert!(verify(auth, &headers(&other), BODY, now()).is_err());
 }
 
 #[test]
 fn zendesk_the_webhook_signature_of_the_simulator_is_what_the_product_verifies() {
-    let auth = InboundAuth::ZendeskSignature {
-        secret: Secret::new(SECRET),
-    };
+    let auth = connection(
+        "zendesk",
+        r#"{ type = "bearer", token = "t" }"#,
+        &format!(r#"inbound = {{ type = "zendesk_signature", secret = "{SECRET}" }}"#),
+    );
+    let auth = auth.as_ref();
     let signed = deskbridge_sim::zendesk::sign_webhook(SECRET, BODY, "2027-01-15T08:00:00Z");
     holds(
-        &auth,
+        auth,
         &signed,
         BODY,
         deskbridge_sim::zendesk::SIGNATURE_HEADER,
     );
     let other =
         deskbridge_sim::zendesk::sign_webhook("another-secret", BODY, "2027-01-15T08:00:00Z");
-    assert!(verify(&auth, &headers(&other), BODY, now()).is_err());
+    assert!(verify(auth, &headers(&other), BODY, now()).is_err());
 }
 
 #[test]
 fn jira_the_hub_signature_of_the_simulator_is_what_the_product_verifies() {
-    let auth = InboundAuth::HubSignature {
-        secret: Secret::new(SECRET),
-    };
+    let auth = connection(
+        "jira",
+        r#"{ type = "bearer", token = "t" }"#,
+        &format!(r#"inbound = {{ type = "hub_signature", secret = "{SECRET}" }}"#),
+    );
+    let auth = auth.as_ref();
     // Jira's body carries its own timestamp (ms), which the product holds to the replay window.
     let body = format!(
         r#"{{"timestamp":{},"webhookEvent":"jira:issue_updated","issue":{{"key":"IT-1"}}}}"#,
@@ -104,12 +132,12 @@ fn jira_the_hub_signature_of_the_simulator_is_what_the_product_verifies() {
         name,
         deskbridge_sim::jira::hub_signature(SECRET, body.as_bytes()),
     )];
-    holds(&auth, &signed, body.as_bytes(), name);
+    holds(auth, &signed, body.as_bytes(), name);
     let other = [(
         name,
         deskbridge_sim::jira::hub_signature("another-secret", body.as_bytes()),
     )];
-    assert!(verify(&auth, &headers(&other), body.as_bytes(), now()).is_err());
+    assert!(verify(auth, &headers(&other), body.as_bytes(), now()).is_err());
 }
 
 #[tokio::test]
@@ -120,15 +148,15 @@ async fn zendesk_a_delivery_of_the_simulator_passes_the_product_with_its_account
     let d = sim
         .click_start_remote_session(ticket, "beth@acme.example")
         .unwrap();
-    let cfg: deskbridge::config::ItsmConfig = toml::from_str(&format!(
-        "id = \"zd\"\nkind = \"zendesk\"\nbase_url = \"{}\"\naccount_id = \"{}\"\n\
-         auth = {{ type = \"bearer\", token = \"t\" }}\n\
-         inbound = {{ type = \"zendesk_signature\", secret = \"{SECRET}\" }}\n",
-        sim.base_url(),
-        sim.account_id()
-    ))
-    .unwrap();
+    let zd = connection(
+        "zendesk",
+        r#"{ type = "bearer", token = "t" }"#,
+        &format!(
+            "account_id = \"{}\"\ninbound = {{ type = \"zendesk_signature\", secret = \"{SECRET}\" }}",
+            sim.account_id()
+        ),
+    );
     let h = headers(&d.headers);
-    let r = deskbridge::itsm::verify::verify_connection(&cfg, &h, &d.body, SystemTime::now());
+    let r = zd.verify(&h, &d.body, SystemTime::now());
     assert!(r.is_ok(), "{r:?}");
 }
