@@ -10,8 +10,10 @@
 //! # Layout
 //! - [`cli`] the commands of SPEC §2; [`app`] builds the service from a [`config::Config`] on a
 //!   pre-bound listener and runs it until shutdown.
-//! - [`http`] webhooks in, the admin/auditor API out; [`itsm`] the ticket-system seam (one
-//!   module per system) and inbound verification; [`remote`] the remote-support vendor seam (`src/remote/`, one folder per vendor).
+//! - [`http`] webhooks in, the admin/auditor API out; [`itsm`] the ticket-system seam and
+//!   [`remote`] the remote-support vendor seam: one folder per system, each listed once in its
+//!   side's registry (`itsm::registry`, `remote::registry`); [`config`] reads each `[[itsm]]`
+//!   and `[[vendor]]` table into its kind's own settings type.
 //! - [`worker`] runs jobs step by step; [`job`] is the pure state machine; [`store`] is the only
 //!   module that touches sled.
 //! - [`rules`] and [`render`] are pure: which rule a ticket gets, what a note says.
