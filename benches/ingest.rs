@@ -58,7 +58,9 @@ vendor = "st"
 async fn durable_server(dir: &std::path::Path) -> String {
     let cfg = load_str(&config(dir), "<bench>").unwrap();
     std::fs::create_dir_all(&cfg.server.data_dir).unwrap();
-    let store = deskbridge::store::Store::open(&cfg.server.data_dir).unwrap();
+    let store = deskbridge::store::Store::open(&cfg.store, &cfg.server.data_dir)
+        .await
+        .unwrap();
     let audit =
         Arc::new(deskbridge::audit::AuditKey::load_or_create(&cfg.server.data_dir).unwrap());
     let shared = Shared {
@@ -347,17 +349,17 @@ async fn memory() {
     {
         let data = big.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
-        let store = deskbridge::store::Store::open(&data).unwrap();
+        let store = deskbridge::store::Store::open_sled(&data).unwrap();
         let started = Instant::now();
         for chunk in 0..100u64 {
             let jobs: Vec<Job> = (0..1000).map(|i| finished_job(chunk * 1000 + i)).collect();
-            store.insert_bulk(&jobs).unwrap();
+            store.insert_bulk(&jobs).await.unwrap();
         }
         store.flush_blocking().unwrap();
         println!(
             "(100 000 finished jobs written in {:.1} s, store {} MiB on disk)\n",
             started.elapsed().as_secs_f64(),
-            store.size_on_disk() / (1 << 20)
+            store.size_bytes().await / (1 << 20)
         );
     }
     let (mut child, ready_big, base) = start_binary(big.path()).await;

@@ -36,13 +36,13 @@ pub struct App {
 
 impl App {
     /// Build everything on the system clock; nothing runs until [`App::run_until_stopped`].
-    pub fn build(config: Config, listener: std::net::TcpListener) -> Result<App, AppError> {
-        App::build_with_clock(config, listener, Clock::system())
+    pub async fn build(config: Config, listener: std::net::TcpListener) -> Result<App, AppError> {
+        App::build_with_clock(config, listener, Clock::system()).await
     }
 
     /// [`App::build`] on a given clock: tests pass a [`crate::clock::ManualClock`]'s clock and
     /// move time themselves (a job's due, poll, expiry and backoff times, and leases, follow it).
-    pub fn build_with_clock(
+    pub async fn build_with_clock(
         config: Config,
         listener: std::net::TcpListener,
         clock: Clock,
@@ -50,8 +50,8 @@ impl App {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         std::fs::create_dir_all(&config.server.data_dir)?;
-        let store = Store::open(&config.server.data_dir)?;
-        let audit = Arc::new(AuditKey::load_or_create(&config.server.data_dir)?);
+        let store = Store::open(&config.store, &config.server.data_dir).await?;
+        let audit = Arc::new(AuditKey::from_config(&config.server)?);
         let shared = Shared {
             store,
             metrics: Arc::new(Metrics::default()),
@@ -125,6 +125,11 @@ impl App {
             stop.clone(),
             crate::remote::keeper::EVERY,
         ));
+        tokio::spawn(crate::retention::run(
+            state.current.clone(),
+            state.shared.clone(),
+            stop.clone(),
+        ));
         let accepting = state.accepting.clone();
         let store = state.shared.store.clone();
         info!(addr = %listener.local_addr()?, "deskbridge is listening");
@@ -155,8 +160,14 @@ fn reload(current: &Current, shared: &Shared) -> Result<String, String> {
     let cfg = crate::config::load(&path).map_err(|e| e.to_string())?;
     if cfg.server.listen != old.config.server.listen
         || cfg.server.data_dir != old.config.server.data_dir
+        || cfg.server.audit_key != old.config.server.audit_key
+        || cfg.store.kind != old.config.store.kind
+        || cfg.store.url != old.config.store.url
     {
-        return Err("server.listen and server.data_dir cannot change without a restart".into());
+        return Err(
+            "server.listen, server.data_dir, server.audit_key and [store] cannot change without a restart"
+                .into(),
+        );
     }
     let rt = Runtime::build(cfg, shared).map_err(|e| e.to_string())?;
     let msg = format!(

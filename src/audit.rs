@@ -1,6 +1,11 @@
-//! The audit key: an Ed25519 key pair generated on first start and kept in the data directory
-//! (mode 0600), which signs every artifact manifest so an auditor can prove the files on a
-//! closed ticket are the ones deskbridge collected.
+//! The audit key: an Ed25519 key pair that signs every artifact manifest so an auditor can
+//! prove the files on a closed ticket are the ones deskbridge collected. It comes from
+//! `server.audit_key` (a secret holding a PKCS#8 PEM, the same for every replica) or, by
+//! default, is generated on first start and kept in the data directory (mode 0600).
+//!
+//! Rotation: a new `server.audit_key`, with the old public key listed in
+//! `server.audit_keys_previous`; each manifest names the key that signed it (`key_id`), and
+//! `verify` accepts the current key and the previous ones.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -29,7 +34,68 @@ pub fn key_path(data_dir: &Path) -> PathBuf {
     data_dir.join(KEY_FILE)
 }
 
+/// A short name for a public key: `ed25519:` and the first 16 hex digits of its SHA-256.
+pub fn key_id(public_b64: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let raw = B64.decode(public_b64.trim()).unwrap_or_default();
+    format!("ed25519:{}", &hex::encode(Sha256::digest(&raw))[..16])
+}
+
+/// A base64 Ed25519 public key, or why it is not one.
+pub fn parse_public_key(b64: &str) -> Result<VerifyingKey, String> {
+    let raw = B64
+        .decode(b64.trim())
+        .map_err(|e| format!("{b64:?} is not base64 ({e})"))?;
+    let raw: [u8; 32] = raw.as_slice().try_into().map_err(|_| {
+        format!(
+            "{b64:?} is {} bytes, not a 32-byte Ed25519 public key",
+            raw.len()
+        )
+    })?;
+    VerifyingKey::from_bytes(&raw)
+        .map_err(|e| format!("{b64:?} is not an Ed25519 public key ({e})"))
+}
+
 impl AuditKey {
+    /// The key a configuration names: `server.audit_key`, else the one in `data_dir`.
+    pub fn from_config(server: &crate::config::ServerConfig) -> Result<AuditKey, AuditError> {
+        match &server.audit_key {
+            Some(pem) => AuditKey::from_pem(pem.expose()).map_err(|reason| AuditError::Key {
+                path: "server.audit_key".into(),
+                reason,
+            }),
+            None => AuditKey::load_or_create(&server.data_dir),
+        }
+    }
+
+    /// An Ed25519 private key in PKCS#8 PEM (`openssl genpkey -algorithm ed25519`).
+    pub fn from_pem(pem: &str) -> Result<AuditKey, String> {
+        use ed25519_dalek::pkcs8::DecodePrivateKey;
+        SigningKey::from_pkcs8_pem(pem.trim())
+            .map(|signing| AuditKey { signing })
+            .map_err(|e| {
+                format!(
+                    "not an Ed25519 private key in PKCS#8 PEM (-----BEGIN PRIVATE KEY-----): {e}"
+                )
+            })
+    }
+
+    /// This key as PKCS#8 PEM (to move a generated key into `server.audit_key`).
+    pub fn to_pem(&self) -> String {
+        use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
+        self.signing
+            .to_pkcs8_pem(LineEnding::LF)
+            .map(|p| p.to_string())
+            .unwrap_or_default()
+    }
+
+    /// A new random key (tests, and the first start).
+    pub fn generate() -> AuditKey {
+        AuditKey {
+            signing: SigningKey::generate(&mut rand::rngs::OsRng),
+        }
+    }
+
     /// Read the key from `data_dir`, creating it (readable by the owner only) on first start.
     pub fn load_or_create(data_dir: &Path) -> Result<AuditKey, AuditError> {
         let path = key_path(data_dir);

@@ -119,7 +119,7 @@ fn serve(path: Option<&Path>) -> Result<(), String> {
     let listener = std::net::TcpListener::bind(&cfg.server.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", cfg.server.listen))?;
     runtime()?.block_on(async move {
-        let app = App::build(cfg, listener).map_err(|e| e.to_string())?;
+        let app = App::build(cfg, listener).await.map_err(|e| e.to_string())?;
         let reload = app.reloader();
         app.run_until_stopped(signals(reload))
             .await
@@ -215,7 +215,7 @@ fn rules_test(path: Option<&Path>, connection: &str, payload: &Path) -> Result<(
     let body = std::fs::read(payload).map_err(|e| format!("{}: {e}", payload.display()))?;
     let dir = tempfile_dir()?;
     let shared = crate::runtime::Shared {
-        store: crate::store::Store::open(&dir).map_err(|e| e.to_string())?,
+        store: crate::store::Store::open_sled(&dir).map_err(|e| e.to_string())?,
         metrics: Default::default(),
         audit: std::sync::Arc::new(
             crate::audit::AuditKey::load_or_create(&dir).map_err(|e| e.to_string())?,

@@ -25,6 +25,12 @@ impl JobId {
     pub fn parse(s: &str) -> Option<Self> {
         uuid::Uuid::parse_str(s).ok().map(JobId)
     }
+    pub fn uuid(&self) -> uuid::Uuid {
+        self.0
+    }
+    pub fn from_uuid(u: uuid::Uuid) -> Self {
+        JobId(u)
+    }
     /// The first eight hex digits: short enough for a note marker, and with the time-ordered
     /// prefix of v7 ids it is not unique, so markers use the full id.
     pub fn short(&self) -> String {

@@ -4,7 +4,7 @@
 //! webhook; deskbridge creates an attended-support session with the vendor, writes the link
 //! back onto the ticket, waits for the session to end, then attaches the session log, the
 //! file-transfer log and the chat transcript, with a signed manifest, to the same ticket. Every
-//! step is a durable job in sled, so crashes, restarts, duplicate webhooks and outages on either
+//! step is a durable job in the store (sled, or PostgreSQL for several replicas), so crashes, restarts, duplicate webhooks and outages on either
 //! side lose nothing and duplicate nothing.
 //!
 //! # Layout
@@ -15,7 +15,7 @@
 //!   side's registry (`itsm::registry`, `remote::registry`); [`config`] reads each `[[itsm]]`
 //!   and `[[vendor]]` table into its kind's own settings type.
 //! - [`worker`] runs jobs step by step; [`job`] is the pure state machine; [`store`] is the only
-//!   module that touches sled.
+//!   module that touches sled or PostgreSQL; [`retention`] deletes what has aged out.
 //! - [`rules`] and [`render`] are pure: which rule a ticket gets, what a note says.
 //! - [`artifacts`] builds the CSV/text files and the signed manifest; [`audit`] holds the key.
 //! - [`outbound`] is the HTTP client shared by adapters: rate limits, Retry-After, error classes.
@@ -42,6 +42,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod remote;
 pub mod render;
+pub mod retention;
 pub mod rules;
 pub mod runtime;
 pub mod store;

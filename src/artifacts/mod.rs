@@ -1,8 +1,8 @@
 //! The artifacts of SPEC §6: the session log and file transfers as CSV, the chat as text, and a
 //! manifest with each file's size and SHA-256, signed with the audit key.
 //!
-//! Files are written once, into `<data_dir>/artifacts/<job id>/`, before anything is attached:
-//! a retry or a restart attaches the very bytes that were hashed and signed.
+//! Files are kept once, in the store, before anything is attached: a retry, a restart or
+//! another replica attaches the very bytes that were hashed and signed.
 
 mod verify;
 
@@ -11,9 +11,11 @@ pub use verify::{verify_paths, VerifyReport};
 use crate::audit::AuditKey;
 use crate::clock::Millis;
 use crate::config::ArtifactKind;
+use crate::ids::JobId;
 use crate::itsm::{ArtifactFile, AttachmentLimits};
 use crate::job::{ArtifactRecord, Job, Unavailable};
 use crate::remote::{Availability, ChatLine, Collected, Session, Table};
+use crate::store::Store;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -252,35 +254,50 @@ fn sign_manifest(manifest: serde_json::Value, key: &AuditKey) -> Vec<u8> {
     bytes
 }
 
-pub fn job_dir(data_dir: &Path, job: &Job) -> PathBuf {
-    data_dir.join("artifacts").join(job.id.to_string())
+/// Where a build before the store kept artifacts (`<data_dir>/artifacts/<job id>/`); still
+/// read, so a job collected by such a build attaches its files after an upgrade.
+pub fn legacy_dir(data_dir: &Path, job: &JobId) -> PathBuf {
+    data_dir.join("artifacts").join(job.to_string())
 }
 
-/// Write the files durably (temp file, fsync, rename) so a crash never leaves half a file.
-pub fn write_all(dir: &Path, files: &[ArtifactFile]) -> std::io::Result<()> {
-    use std::io::Write;
-    std::fs::create_dir_all(dir)?;
+/// Keep the built files in the store, durably, before anything is attached: every replica can
+/// then attach (and an admin download) the very bytes that were hashed and signed.
+pub async fn keep(store: &Store, job: &JobId, files: &[ArtifactFile]) -> crate::store::Result<()> {
     for f in files {
-        let tmp = dir.join(format!(".{}.tmp", f.name));
-        let mut out = std::fs::File::create(&tmp)?;
-        out.write_all(&f.bytes)?;
-        out.sync_all()?;
-        std::fs::rename(&tmp, dir.join(&f.name))?;
-    }
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+        store.put_artifact(job, &f.name, &f.bytes).await?;
     }
     Ok(())
 }
 
-/// Read back a written artifact, checking it still has the hash that was recorded.
-pub fn read_back(dir: &Path, rec: &ArtifactRecord) -> std::io::Result<ArtifactFile> {
-    let bytes = std::fs::read(dir.join(&rec.name))?;
+/// Why an artifact cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(
+        "{0} is not kept any more (deleted after retention.local_artifacts, or never collected)"
+    )]
+    Gone(String),
+    #[error("{0} changed since it was collected (its SHA-256 differs from the job's record)")]
+    Altered(String),
+}
+
+/// An artifact's bytes exactly as collected (and attached), checked against the job's record:
+/// from the store, or from the legacy directory of an older build. The one way to read one
+/// (the attach step, the admin download).
+pub async fn read(
+    store: &Store,
+    data_dir: &Path,
+    job: &JobId,
+    rec: &ArtifactRecord,
+) -> Result<ArtifactFile, ReadError> {
+    let bytes = match store.get_artifact(job, &rec.name).await? {
+        Some(b) => b,
+        None => std::fs::read(legacy_dir(data_dir, job).join(&rec.name))
+            .map_err(|_| ReadError::Gone(rec.name.clone()))?,
+    };
     if sha256_hex(&bytes) != rec.sha256 {
-        return Err(std::io::Error::other(format!(
-            "{} changed on disk since it was collected",
-            rec.name
-        )));
+        return Err(ReadError::Altered(rec.name.clone()));
     }
     Ok(ArtifactFile {
         content_type: content_type(&rec.name).into(),

@@ -33,6 +33,10 @@ pub struct Config {
     pub worker: WorkerConfig,
     #[serde(default)]
     pub templates: TemplatesConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
     /// `[[itsm]]`, read by kind (see `sections.rs`), not by this derive.
     #[serde(skip)]
     pub itsm: Vec<ItsmConfig>,
@@ -74,6 +78,10 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// How long SIGTERM waits for steps in flight before leaving them to be resumed.
     pub shutdown_grace: Dur,
+    /// The Ed25519 signing key as PKCS#8 PEM (a secret); default: generated once in data_dir.
+    pub audit_key: Option<Secret>,
+    /// Public keys (base64) of earlier audit keys, which `verify` still accepts.
+    pub audit_keys_previous: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +94,8 @@ impl Default for ServerConfig {
             auditor_token: None,
             max_body_bytes: 1024 * 1024,
             shutdown_grace: Dur::secs(8),
+            audit_key: None,
+            audit_keys_previous: vec![],
         }
     }
 }
@@ -135,6 +145,46 @@ impl Default for RetryConfig {
             base: Dur::secs(2),
             max: Dur::secs(300),
             attempts: 10,
+        }
+    }
+}
+
+/// `[store]`: which backend keeps the jobs (SPEC §3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    pub kind: crate::store::Kind,
+    /// The PostgreSQL URL (a secret: `${DATABASE_URL}` or `file:`); only for `postgres`.
+    pub url: Option<Secret>,
+    pub max_connections: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            kind: crate::store::Kind::Sled,
+            url: None,
+            max_connections: 16,
+        }
+    }
+}
+
+/// `[retention]`: how long finished jobs and the stored copies of attached artifacts are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    pub jobs: Dur,
+    pub local_artifacts: Dur,
+    /// How often the retention pass runs.
+    pub every: Dur,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            jobs: Dur::secs(400 * 86_400),
+            local_artifacts: Dur::secs(30 * 86_400),
+            every: Dur::secs(3600),
         }
     }
 }

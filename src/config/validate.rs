@@ -30,6 +30,49 @@ pub(super) fn validate(cfg: &Config, file: &str) -> Result<(), ConfigError> {
             return err(field.into(), "is empty (an unset variable or an empty file?): set a real token or remove the key".into());
         }
     }
+    match (&cfg.store.kind, &cfg.store.url) {
+        (crate::store::Kind::Postgres, None) => {
+            return err(
+                "store.url".into(),
+                "kind = \"postgres\" needs the database URL (url = \"${DATABASE_URL}\")".into(),
+            )
+        }
+        (crate::store::Kind::Postgres, Some(u)) if u.expose().trim().is_empty() => {
+            return err(
+                "store.url".into(),
+                "is empty (an unset variable or an empty file?)".into(),
+            )
+        }
+        (crate::store::Kind::Sled, Some(_)) => {
+            return err(
+                "store.url".into(),
+                "only for kind = \"postgres\" (sled keeps its data in server.data_dir)".into(),
+            )
+        }
+        _ => {}
+    }
+    if cfg.store.kind == crate::store::Kind::Postgres && cfg.server.audit_key.is_none() {
+        return err(
+            "server.audit_key".into(),
+            "is required with [store] kind = \"postgres\": every replica must sign manifests with \
+             the same key (a secret holding a PKCS#8 PEM, e.g. file:/run/secrets/deskbridge-audit-key)"
+                .into(),
+        );
+    }
+    if cfg.store.max_connections < 2 {
+        return err("store.max_connections".into(), "must be at least 2".into());
+    }
+    if cfg.retention.every.0.is_zero() {
+        return err("retention.every".into(), "must be greater than 0".into());
+    }
+    if let Some(k) = &cfg.server.audit_key {
+        crate::audit::AuditKey::from_pem(k.expose())
+            .map_err(|r| ConfigError::new(file, "server.audit_key", r))?;
+    }
+    for (i, k) in cfg.server.audit_keys_previous.iter().enumerate() {
+        crate::audit::parse_public_key(k)
+            .map_err(|r| ConfigError::new(file, format!("server.audit_keys_previous[{i}]"), r))?;
+    }
     if cfg.server.max_body_bytes == 0 {
         return err(
             "server.max_body_bytes".into(),

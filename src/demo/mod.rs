@@ -102,7 +102,7 @@ pub async fn run() -> Result<(), String> {
     }
     let cfg = crate::config::load_str(&config, "<demo>").map_err(|e| e.to_string())?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let app = App::build(cfg, listener).map_err(|e| e.to_string())?;
+    let app = App::build(cfg, listener).await.map_err(|e| e.to_string())?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let store = app.store();
     let stop = tokio_util::sync::CancellationToken::new();
@@ -183,7 +183,7 @@ async fn wait(
     state: JobState,
 ) -> Result<crate::job::Job, String> {
     for _ in 0..400 {
-        if let Ok(Some(job)) = store.get(id) {
+        if let Ok(Some(job)) = store.get(id).await {
             if job.state() == state {
                 return Ok(job);
             }

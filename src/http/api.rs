@@ -51,7 +51,7 @@ pub async fn list_jobs(
         ticket: q.ticket,
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let (jobs, next) = st.shared.store.list(&filter, after, limit)?;
+    let (jobs, next) = st.shared.store.list(&filter, after, limit).await?;
     Ok(Json(json!({"jobs": jobs, "next": next})))
 }
 
@@ -62,11 +62,12 @@ fn parse_id(id: &str) -> Result<JobId, ApiError> {
     })
 }
 
-fn load(st: &AppState, id: &str) -> Result<Job, ApiError> {
+async fn load(st: &AppState, id: &str) -> Result<Job, ApiError> {
     let id = parse_id(id)?;
     st.shared
         .store
-        .get(&id)?
+        .get(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no job {id}")))
 }
 
@@ -74,7 +75,7 @@ pub async fn get_job(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Job>, ApiError> {
-    Ok(Json(load(&st, &id)?))
+    Ok(Json(load(&st, &id).await?))
 }
 
 fn conflict(msg: String) -> ApiError {
@@ -84,7 +85,7 @@ fn conflict(msg: String) -> ApiError {
 async fn save(st: &AppState, job: &mut Job) -> Result<(), ApiError> {
     match st.shared.store.save(job).await {
         Ok(()) => Ok(()),
-        Err(SaveError::Conflict) => Err(conflict(
+        Err(SaveError::Conflict | SaveError::LeaseLost) => Err(conflict(
             "the job changed while this request was handled; try again".into(),
         )),
         Err(SaveError::Store(StoreError::Invalid(broken))) => Err(conflict(broken.to_string())),
@@ -96,12 +97,13 @@ pub async fn retry_job(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Job>, ApiError> {
-    let mut job = load(&st, &id)?;
+    let mut job = load(&st, &id).await?;
     // Two live jobs on one ticket would mean two sessions and two link notes.
     let holder = st
         .shared
         .store
-        .ticket_holder(job.connection.as_str(), job.ticket.as_str())?;
+        .ticket_holder(job.connection.as_str(), job.ticket.as_str())
+        .await?;
     if let Some(other) = holder.filter(|o| *o != job.id) {
         return Err(conflict(format!(
             "ticket {} already has a live job {other}: cancel it or let it finish first",
@@ -119,7 +121,7 @@ pub async fn cancel_job(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Job>, ApiError> {
-    let mut job = load(&st, &id)?;
+    let mut job = load(&st, &id).await?;
     let close = job
         .session_may_be_open()
         .then(|| job.session.clone())
@@ -145,7 +147,7 @@ pub async fn cancel_job(
                 ),
             };
             for _ in 0..3 {
-                let Ok(Some(mut j)) = store.get(&id) else {
+                let Ok(Some(mut j)) = store.get(&id).await else {
                     return;
                 };
                 j.record(clock.now(), 1, error.clone(), detail.clone());
@@ -159,10 +161,10 @@ pub async fn cancel_job(
 }
 
 /// Every job matching `filter`, all pages.
-fn all_jobs(st: &AppState, filter: &JobFilter) -> Result<Vec<Job>, ApiError> {
-    let (mut jobs, mut next) = st.shared.store.list(filter, None, 500)?;
+async fn all_jobs(st: &AppState, filter: &JobFilter) -> Result<Vec<Job>, ApiError> {
+    let (mut jobs, mut next) = st.shared.store.list(filter, None, 500).await?;
     while let Some(after) = next {
-        let (page, n) = st.shared.store.list(filter, Some(after), 500)?;
+        let (page, n) = st.shared.store.list(filter, Some(after), 500).await?;
         jobs.extend(page);
         next = n;
     }
@@ -178,7 +180,7 @@ pub async fn ticket_history(
         ticket: Some(ticket.clone()),
         state: None,
     };
-    let mut jobs = all_jobs(&st, &by_ref)?;
+    let mut jobs = all_jobs(&st, &by_ref).await?;
     if jobs.is_empty() {
         // The path may carry the human number (INC0000046) rather than the API reference; the
         // unindexed filter matches numbers too.
@@ -187,7 +189,8 @@ pub async fn ticket_history(
             ticket: Some(ticket.clone()),
             state: None,
         };
-        jobs = all_jobs(&st, &by_number)?
+        jobs = all_jobs(&st, &by_number)
+            .await?
             .into_iter()
             .filter(|j| j.connection.as_str() == connection)
             .collect();
@@ -196,7 +199,8 @@ pub async fn ticket_history(
     let attachments = st
         .shared
         .store
-        .attached_on_ticket(&connection, &reference)?;
+        .attached_on_ticket(&connection, &reference)
+        .await?;
     Ok(Json(
         json!({"connection": connection, "ticket": reference, "sessions": jobs, "attachments": attachments}),
     ))
@@ -265,11 +269,12 @@ pub async fn reload(State(st): State<AppState>) -> Result<Json<Value>, ApiError>
     }
 }
 
-pub async fn status(State(st): State<AppState>) -> Json<Value> {
+pub async fn status(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let counts: serde_json::Map<String, Value> = st
         .shared
         .store
         .count_by_state()
+        .await?
         .into_iter()
         .map(|(s, n)| (s.as_str().to_string(), n.into()))
         .collect();
@@ -289,18 +294,19 @@ pub async fn status(State(st): State<AppState>) -> Json<Value> {
             json!({"id": v.id, "kind": v.kind, "credentials": credentials})
         })
         .collect();
-    Json(json!({
+    Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "jobs": counts,
         "connections": rt.config.itsm.iter().map(|c| json!({"id": c.id, "kind": c.kind})).collect::<Vec<_>>(),
         "vendors": vendors,
         "warnings": warnings,
         "audit_public_key": st.shared.audit.public_key(),
-    }))
+        "store": st.shared.store.kind(),
+    })))
 }
 
 pub async fn readyz(State(st): State<AppState>) -> Response {
-    if st.shared.store.is_healthy() && st.worker.is_alive() && st.is_accepting() {
+    if st.worker.is_alive() && st.is_accepting() && st.shared.store.is_healthy().await {
         (StatusCode::OK, "ready").into_response()
     } else {
         ApiError::unavailable("not ready: the store is closed or the worker is not running")
@@ -310,7 +316,7 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
 
 pub async fn metrics(State(st): State<AppState>) -> Response {
     let mut gauges = vec![];
-    for (s, n) in st.shared.store.count_by_state() {
+    for (s, n) in st.shared.store.count_by_state().await.unwrap_or_default() {
         gauges.push((
             "deskbridge_jobs",
             vec![("state".to_string(), s.as_str().to_string())],
@@ -320,7 +326,7 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
     gauges.push((
         "deskbridge_store_bytes",
         vec![],
-        st.shared.store.size_on_disk() as f64,
+        st.shared.store.size_bytes().await as f64,
     ));
     let now = Millis::now();
     let rt = st.current.get();

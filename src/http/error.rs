@@ -66,7 +66,11 @@ impl From<crate::store::StoreError> for ApiError {
                 "internal",
                 broken.to_string(),
             ),
-            e => ApiError::unavailable(format!("the store cannot be used right now: {e}")),
+            e if e.retry_helps() => {
+                ApiError::unavailable(format!("the store cannot be used right now: {e}"))
+            }
+            // A corrupt record: sending again reads the same bytes.
+            e => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
         }
     }
 }

@@ -99,12 +99,12 @@ pub async fn start(
     let oauth = client(&rt, &vendor)?;
     let store = &st.shared.store;
     let now = Millis::now().unix_secs();
-    for (key, raw) in store.kv_scan(STATE_PREFIX)? {
+    for (key, raw) in store.kv_scan(STATE_PREFIX).await? {
         let expired = serde_json::from_slice::<PendingState>(&raw)
             .map(|p| p.expires_at <= now)
             .unwrap_or(true);
         if expired {
-            store.kv_take(&key)?;
+            store.kv_take(&key).await?;
         }
     }
     let state = hex::encode(rand::random::<[u8; 32]>());
@@ -112,10 +112,12 @@ pub async fn start(
         vendor: vendor.clone(),
         expires_at: now + STATE_TTL_SECS,
     };
-    store.kv_put(
-        &format!("{STATE_PREFIX}{state}"),
-        &serde_json::to_vec(&pending).unwrap_or_default(),
-    )?;
+    store
+        .kv_put(
+            &format!("{STATE_PREFIX}{state}"),
+            &serde_json::to_vec(&pending).unwrap_or_default(),
+        )
+        .await?;
     store.flush().await?;
     tracing::info!(%vendor, "OAuth authorisation started; sending the admin's browser to the vendor");
     Ok((
@@ -138,7 +140,11 @@ pub async fn callback(
             .with_field("field", "state")
     })?;
     let again = format!("start again at /oauth/{vendor}/start");
-    let taken = st.shared.store.kv_take(&format!("{STATE_PREFIX}{state}"))?;
+    let taken = st
+        .shared
+        .store
+        .kv_take(&format!("{STATE_PREFIX}{state}"))
+        .await?;
     let pending: Option<PendingState> = taken.and_then(|raw| serde_json::from_slice(&raw).ok());
     let Some(pending) = pending else {
         tracing::warn!(%vendor, "OAuth callback refused: a state this deskbridge did not issue, or one already used");

@@ -112,6 +112,10 @@ pub struct Job {
     steps: Vec<StepRecord>,
     #[serde(default)]
     pub lease: Option<Lease>,
+    /// The fencing generation: bumped by every lease, so a write made under an older lease
+    /// (a replica that lost it) is told apart from the current holder's.
+    #[serde(default)]
+    pub fence: u64,
     /// Bumped by every store write; a write carrying a stale `rev` is refused, so a cancel
     /// during a step is not overwritten by the step's result.
     pub rev: u64,
@@ -155,6 +159,7 @@ impl Job {
             unavailable: vec![],
             steps: vec![],
             lease: None,
+            fence: 0,
             rev: 0,
         };
         job.record(now, 0, None, "webhook accepted".into());

@@ -4,8 +4,9 @@
 //! Both token-based vendors follow the same discipline (contracts: "persist the new pair
 //! atomically, before using it; two concurrent renewals would burn it"):
 //! 1. read the pair; if it is fresh, use it;
-//! 2. otherwise take the slot's lock (it comes from the store, so it also holds across
-//!    configuration reloads, which build new adapters while old steps still run), read again
+//! 2. otherwise take the slot's lock (a named lock of the store: it holds across configuration
+//!    reloads, which build new adapters while old steps still run, and across every replica
+//!    sharing a PostgreSQL store), read again
 //!    (someone may have renewed while we waited), and renew only if it is still stale;
 //! 3. write the new pair as one value with a compare-and-swap, flush it to disk, and only then
 //!    hand it out.
@@ -16,11 +17,11 @@
 
 use super::{Result, VendorError};
 use crate::outbound::UpstreamError;
-use crate::store::Store;
+use crate::store::{LockGuard, Store};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::Mutex;
 
 /// A stored value with the exact bytes it was read from (the compare-and-swap expectation).
 #[derive(Clone)]
@@ -34,7 +35,8 @@ pub struct GrantSlot<T> {
     key: String,
     /// For messages: "Sunlogin sunlogin-cn".
     what: String,
-    lock: Arc<tokio::sync::Mutex<()>>,
+    /// The last value read or written, for status pages that cannot wait on the store.
+    last: Mutex<Option<T>>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -49,29 +51,43 @@ fn store_error(what: &str, e: impl std::fmt::Display) -> VendorError {
     UpstreamError::transient(format!("{what}: the token store cannot be used: {e}")).into()
 }
 
-impl<T: Serialize + DeserializeOwned> GrantSlot<T> {
+impl<T: Serialize + DeserializeOwned + Clone> GrantSlot<T> {
     pub fn new(store: &Store, key: String, what: String) -> Self {
         GrantSlot {
-            lock: store.kv_lock(&key),
             store: store.clone(),
             key,
             what,
+            last: Mutex::new(None),
             _t: PhantomData,
         }
     }
 
+    /// The value last seen by [`GrantSlot::load`] or [`GrantSlot::replace`], if any.
+    pub fn last_seen(&self) -> Option<T> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn remember(&self, value: Option<&T>) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = value.cloned();
+    }
+
     /// The stored value. One that no longer parses (written by an older version, say) counts as
     /// absent, so the adapter starts over rather than failing every job.
-    pub fn load(&self) -> Result<Option<Loaded<T>>> {
+    pub async fn load(&self) -> Result<Option<Loaded<T>>> {
         let Some(raw) = self
             .store
             .kv_get(&self.key)
+            .await
             .map_err(|e| store_error(&self.what, e))?
         else {
+            self.remember(None);
             return Ok(None);
         };
-        match serde_json::from_slice(&raw) {
-            Ok(value) => Ok(Some(Loaded { raw, value })),
+        match serde_json::from_slice::<T>(&raw) {
+            Ok(value) => {
+                self.remember(Some(&value));
+                Ok(Some(Loaded { raw, value }))
+            }
             Err(e) => {
                 tracing::warn!(key = %self.key, error = %e, "a stored token pair is unreadable; it is ignored");
                 Ok(None)
@@ -79,9 +95,13 @@ impl<T: Serialize + DeserializeOwned> GrantSlot<T> {
         }
     }
 
-    /// Hold this while deciding to renew and until the new value is stored.
-    pub async fn lock(&self) -> tokio::sync::OwnedMutexGuard<()> {
-        self.lock.clone().lock_owned().await
+    /// Hold this while deciding to renew and until the new value is stored: one holder among
+    /// every process sharing the store.
+    pub async fn lock(&self) -> Result<LockGuard> {
+        self.store
+            .lock(&self.key)
+            .await
+            .map_err(|e| store_error(&self.what, e))
     }
 
     /// Write `value` in place of `expected` (what the caller read under the lock) and wait until
@@ -94,18 +114,17 @@ impl<T: Serialize + DeserializeOwned> GrantSlot<T> {
             let swapped = self
                 .store
                 .kv_compare_and_swap(&self.key, expected_raw.as_deref(), &raw)
+                .await
                 .map_err(|e| store_error(&self.what, e))?;
             if swapped {
-                self.store
-                    .flush()
-                    .await
-                    .map_err(|e| store_error(&self.what, e))?;
+                self.remember(Some(&value));
                 return Ok(Loaded { raw, value });
             }
             tracing::warn!(key = %self.key, "the stored token pair changed outside its lock; the newest pair replaces it");
             expected_raw = self
                 .store
                 .kv_get(&self.key)
+                .await
                 .map_err(|e| store_error(&self.what, e))?;
         }
         Err(store_error(
@@ -132,9 +151,9 @@ mod tests {
     #[tokio::test]
     async fn a_replaced_pair_is_what_a_new_slot_on_the_store_loads() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open_sled(dir.path()).unwrap();
         let s = slot(&store);
-        assert!(s.load().unwrap().is_none());
+        assert!(s.load().await.unwrap().is_none());
         let first = s
             .replace(
                 None,
@@ -157,20 +176,25 @@ mod tests {
         // A reload builds a new adapter, hence a new slot: it sees the pair and shares the lock.
         let again = slot(&store);
         assert_eq!(
-            again.load().unwrap().unwrap().value,
+            again.load().await.unwrap().unwrap().value,
             Pair {
                 access: "a2".into(),
                 n: 2
             }
         );
-        let _held = s.lock().await;
-        assert!(again.lock.try_lock().is_err());
+        let _held = s.lock().await.unwrap();
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(50), again.lock())
+                .await
+                .is_err(),
+            "the lock is held through the other slot"
+        );
     }
 
     #[tokio::test]
     async fn a_stale_expectation_still_stores_the_newest_pair() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open_sled(dir.path()).unwrap();
         let s = slot(&store);
         let first = s
             .replace(
@@ -201,14 +225,14 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(s.load().unwrap().unwrap().value.n, 3);
+        assert_eq!(s.load().await.unwrap().unwrap().value.n, 3);
     }
 
     #[tokio::test]
     async fn an_unreadable_stored_value_counts_as_absent() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        store.kv_put("test/tokens", b"not json").unwrap();
-        assert!(slot(&store).load().unwrap().is_none());
+        let store = Store::open_sled(dir.path()).unwrap();
+        store.kv_put("test/tokens", b"not json").await.unwrap();
+        assert!(slot(&store).load().await.unwrap().is_none());
     }
 }

@@ -2,10 +2,14 @@
 //!
 //! A dispatcher loop leases due jobs and spawns one task per job step. Concurrency is bounded
 //! globally and per connection, and a job whose connection has no free slot is simply left due
-//! for the next round, so one slow or failing ticket system never holds up another. A job
-//! step's outcome is saved (and flushed) before the job can be taken again; a lease outlives a
-//! crash only until the next start (see `store`). Due times, leases and sleeps follow the
-//! shared clock, so a test that moves a manual clock wakes the worker at once.
+//! for the next round, so one slow or failing ticket system never holds up another.
+//!
+//! A step runs under its lease: the lease is renewed every third of its length while the step
+//! runs, its checkpoints and its outcome are written under it (fenced, see `store`), and a step
+//! whose lease is lost (this process stalled past it and another took the job over) is dropped
+//! at once and records nothing. Writes to one ticket take the ticket's named lock, which holds
+//! across replicas. Due times, leases and sleeps follow the shared clock, so a test that moves
+//! a manual clock wakes the worker at once.
 
 mod notes;
 pub mod retry;
@@ -16,7 +20,7 @@ use crate::ids::{ConnectionId, JobId};
 use crate::job::{Job, JobState, Outcome, TransitionError};
 use crate::outbound::Retry;
 use crate::runtime::{Current, Shared};
-use crate::store::{SaveError, StoreError};
+use crate::store::{Hold, SaveError, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -70,8 +74,6 @@ impl Drop for RunningGuard {
     }
 }
 
-type TicketKey = (ConnectionId, crate::ids::TicketRef);
-
 pub struct Worker {
     current: Current,
     shared: Shared,
@@ -81,8 +83,6 @@ pub struct Worker {
     conns: Mutex<HashMap<JobId, ConnectionId>>,
     global: Arc<Semaphore>,
     per_connection: Mutex<HashMap<ConnectionId, Arc<Semaphore>>>,
-    /// Writes to one ticket are serialised (Jira counts writes per issue; notes keep their order).
-    tickets: Mutex<HashMap<TicketKey, Arc<tokio::sync::Mutex<()>>>>,
     wake: Notify,
     tasks: tokio_util::task::TaskTracker,
     alive: std::sync::atomic::AtomicBool,
@@ -107,7 +107,6 @@ impl Worker {
             conns: Mutex::new(HashMap::new()),
             global: Arc::new(Semaphore::new(concurrency)),
             per_connection: Mutex::new(HashMap::new()),
-            tickets: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             tasks: tokio_util::task::TaskTracker::new(),
             alive: std::sync::atomic::AtomicBool::new(false),
@@ -129,7 +128,7 @@ impl Worker {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken, grace: Duration) {
         self.alive.store(true, std::sync::atomic::Ordering::Relaxed);
         while !shutdown.is_cancelled() {
-            let blocked = match self.dispatch() {
+            let blocked = match self.dispatch().await {
                 Ok(d) => d.blocked,
                 Err(e) => {
                     warn!(error = %e, "the worker cannot read the store");
@@ -139,7 +138,7 @@ impl Worker {
             let tick = self.current.get().config.worker.tick.0.max(MIN_SLEEP);
             let now = self.shared.clock.now();
             // With every slot taken, a finishing step wakes us; no point looking sooner.
-            let until = match self.shared.store.next_due() {
+            let until = match self.shared.store.next_due().await {
                 _ if blocked => now.plus(tick),
                 Ok(Some(at)) => at.min(now.plus(tick)).max(now.plus(MIN_SLEEP)),
                 _ => now.plus(tick),
@@ -147,6 +146,8 @@ impl Worker {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.wake.notified() => {}
+                // Another replica queued or released a job (PostgreSQL LISTEN/NOTIFY).
+                _ = self.shared.store.work_arrived() => {}
                 // Until the next due time on the job clock: a jump of a manual clock ends it.
                 _ = self.shared.clock.sleep_until(until) => {}
                 // And a look every tick of real time whatever the job clock does.
@@ -181,19 +182,14 @@ impl Worker {
     }
 
     /// Lease every due job that has a free slot and start its step.
-    pub fn dispatch(self: &Arc<Self>) -> crate::store::Result<Dispatched> {
+    pub async fn dispatch(self: &Arc<Self>) -> crate::store::Result<Dispatched> {
         let store = &self.shared.store;
         let now = self.shared.clock.now();
-        for id in store.expired_leases(now)? {
-            if !self.is_running(&id) {
-                store.release(&id)?;
-            }
-        }
         let lease = self.current.get().config.worker.lease.0;
         let mut out = Dispatched::default();
         // Look well past the oldest jobs: a backlog on one saturated connection must not hide
         // the due jobs of the others (keys only, so a long look is cheap).
-        for id in store.due_jobs(now, DUE_SCAN)? {
+        for id in store.due_jobs(now, DUE_SCAN).await? {
             if self.global.available_permits() == 0 {
                 out.blocked = true;
                 break;
@@ -201,14 +197,14 @@ impl Worker {
             if self.is_running(&id) {
                 continue;
             }
-            let Some(conn) = self.connection_of(&id)? else {
+            let Some(conn) = self.connection_of(&id).await? else {
                 continue;
             };
             let Some(permits) = self.slot(&conn) else {
                 out.blocked = true;
                 continue;
             };
-            let Some(job) = store.lease(&id, self.owner, now, now.plus(lease))? else {
+            let Some(job) = store.lease(&id, self.owner, now, now.plus(lease)).await? else {
                 continue;
             };
             let running = RunningGuard::new(self.clone(), id);
@@ -238,10 +234,10 @@ impl Worker {
     /// attempts are used up), so the bug shows in the job's history instead of spinning.
     async fn after_panic(&self, id: JobId) {
         tracing::error!(job_id = %id, "a step panicked; this is a bug in deskbridge");
-        let Ok(Some(mut job)) = self.shared.store.get(&id) else {
+        let Ok(Some(mut job)) = self.shared.store.get(&id).await else {
             return;
         };
-        if job.state().is_terminal() {
+        if job.state().is_terminal() || job.lease.as_ref().is_none_or(|l| l.owner != self.owner) {
             return;
         }
         let err = StepError {
@@ -252,7 +248,13 @@ impl Worker {
             warn!(error = %e, "the panicked step's job cannot record the failure");
             return;
         }
-        if let Err(e) = self.shared.store.save(&mut job).await {
+        let now = self.shared.clock.now();
+        if let Err(e) = self
+            .shared
+            .store
+            .save_held(&mut job, now, Hold::Release)
+            .await
+        {
             warn!(error = %e, "the panicked step's job could not be saved");
         }
     }
@@ -266,14 +268,14 @@ impl Worker {
 
     /// A due job's connection, remembered so the dispatcher does not decode a job it cannot
     /// start yet on every round.
-    fn connection_of(&self, id: &JobId) -> crate::store::Result<Option<ConnectionId>> {
-        let mut cache = self.conns.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = cache.get(id) {
+    async fn connection_of(&self, id: &JobId) -> crate::store::Result<Option<ConnectionId>> {
+        if let Some(c) = self.conns.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
             return Ok(Some(c.clone()));
         }
-        let Some(job) = self.shared.store.get(id)? else {
+        let Some(job) = self.shared.store.get(id).await? else {
             return Ok(None);
         };
+        let mut cache = self.conns.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CONN_CACHE_MAX {
             cache.clear();
         }
@@ -286,16 +288,21 @@ impl Worker {
         let rt = self.current.get();
         let state = job.state();
         let started = std::time::Instant::now();
-        let key = (job.connection.clone(), job.ticket.clone());
-        let lock = self
-            .tickets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key.clone())
-            .or_default()
-            .clone();
-        let guard = lock.lock().await;
-        let result = steps::run(&rt, &self.shared, &mut job).await;
+        // Writes to one ticket are serialised, across replicas too (Jira counts writes per
+        // issue; notes keep their order).
+        let key = format!("ticket/{}/{}", job.connection, job.ticket);
+        let guard = match self.shared.store.lock(&key).await {
+            Ok(g) => g,
+            Err(e) => {
+                warn!(error = %e, "the ticket's lock cannot be taken; the step runs later");
+                let _ = self.shared.store.release(&job).await;
+                return;
+            }
+        };
+        let Some(result) = self.under_lease(&rt, &mut job).await else {
+            warn!("the job's lease was lost during its step (another worker took it over); this step records nothing");
+            return;
+        };
         let saved = match self.settle(&mut job, result, self.shared.clock.now()) {
             Ok(outcome) => {
                 self.shared
@@ -315,10 +322,33 @@ impl Worker {
             notes::post_failure_note(&rt, &job).await;
         }
         drop(guard);
-        let mut map = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
-        // Two references left (the map's and ours): nobody else waits on this ticket.
-        if Arc::strong_count(&lock) <= 2 {
-            map.remove(&key);
+    }
+
+    /// Run the job's step while renewing its lease; None when the lease was lost (the step is
+    /// dropped where it stands).
+    async fn under_lease(
+        &self,
+        rt: &crate::runtime::Runtime,
+        job: &mut Job,
+    ) -> Option<Result<Outcome, StepError>> {
+        let held = job.clone();
+        let length = self.current.get().config.worker.lease.0;
+        let every = (length / 3).max(Duration::from_millis(10));
+        let store = &self.shared.store;
+        let step = steps::run(rt, &self.shared, job);
+        tokio::pin!(step);
+        loop {
+            tokio::select! {
+                r = &mut step => return Some(r),
+                _ = tokio::time::sleep(every) => {
+                    let now = self.shared.clock.now();
+                    match store.renew(&held, now, now.plus(length)).await {
+                        Ok(true) => {}
+                        Ok(false) => return None,
+                        Err(e) => warn!(error = %e, "the job's lease could not be renewed; trying again"),
+                    }
+                }
+            }
         }
     }
 
@@ -351,10 +381,15 @@ impl Worker {
 
     /// Save the step's result; whether it was saved.
     async fn save(&self, job: &mut Job) -> bool {
-        match self.shared.store.save(job).await {
+        let now = self.shared.clock.now();
+        match self.shared.store.save_held(job, now, Hold::Release).await {
             Ok(()) => true,
             Err(SaveError::Conflict) => {
                 info!("the job changed during its step (cancelled?); its outcome is dropped");
+                false
+            }
+            Err(SaveError::LeaseLost) => {
+                warn!("the job's lease was lost before its outcome was recorded; another worker has it");
                 false
             }
             Err(SaveError::Store(StoreError::Invalid(e))) => {

@@ -12,6 +12,7 @@ use crate::outbound::Retry;
 use crate::remote::{SessionRequest, SessionState, VendorError};
 use crate::rules::{self, Certainty};
 use crate::runtime::{Runtime, Shared};
+use crate::store::Hold;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,8 +160,7 @@ async fn start(
     // Record the session before anything else can go wrong: a session the job forgets is one
     // nobody closes. If an admin cancelled the job meanwhile, close it at once.
     if let Err(e) = checkpoint(shared, job).await {
-        let cancelled =
-            matches!(shared.store.get(&job.id), Ok(Some(j)) if j.state() == JobState::Cancelled);
+        let cancelled = matches!(shared.store.get(&job.id).await, Ok(Some(j)) if j.state() == JobState::Cancelled);
         if cancelled {
             if let Err(close) = vendor.close_session(&session).await {
                 tracing::warn!(error = %close, "a session created for a cancelled job could not be closed");
@@ -254,11 +254,12 @@ async fn collect(
         &shared.audit,
         now,
     );
-    let dir = artifacts::job_dir(&rt.config.server.data_dir, job);
-    artifacts::write_all(&dir, &built.files).map_err(|e| StepError {
-        retry: Retry::Transient { after: None },
-        message: format!("cannot write artifacts to {}: {e}", dir.display()),
-    })?;
+    artifacts::keep(&shared.store, &job.id, &built.files)
+        .await
+        .map_err(|e| StepError {
+            retry: Retry::Transient { after: None },
+            message: format!("cannot keep the artifacts in the store: {e}"),
+        })?;
     let detail = format!(
         "{} files written, {} not available",
         built.files.len(),
@@ -287,7 +288,6 @@ async fn attach(
             .into_iter()
             .map(|a| (a.name.clone(), a))
             .collect();
-        let dir = artifacts::job_dir(&rt.config.server.data_dir, job);
         let mut files = vec![];
         for &i in &pending {
             let rec = &job.artifacts[i];
@@ -295,10 +295,15 @@ async fn attach(
                 job.artifacts[i].attached = Some(attached(shared, job, found.id.clone(), true));
                 continue;
             }
-            files.push(
-                artifacts::read_back(&dir, rec)
-                    .map_err(|e| StepError::permanent(format!("artifact {}: {e}", rec.name)))?,
-            );
+            let read =
+                artifacts::read(&shared.store, &rt.config.server.data_dir, &job.id, rec).await;
+            files.push(read.map_err(|e| match e {
+                artifacts::ReadError::Store(e) if e.retry_helps() => StepError {
+                    retry: Retry::Transient { after: None },
+                    message: format!("artifact {}: {e}", rec.name),
+                },
+                e => StepError::permanent(format!("artifact {}: {e}", rec.name)),
+            })?);
         }
         if !files.is_empty() {
             let done = itsm.attach(&job.ticket, &files).await?;
@@ -326,12 +331,16 @@ async fn attach(
 }
 
 /// Record progress inside a step (what was attached where) before going on, so a crash later
-/// in the step does not lose the record, only the rest of the step.
+/// in the step does not lose the record, only the rest of the step. The job keeps its lease.
 async fn checkpoint(shared: &Shared, job: &mut Job) -> Result<()> {
-    match shared.store.save(job).await {
+    let now = shared.clock.now();
+    match shared.store.save_held(job, now, Hold::Keep).await {
         Ok(()) => Ok(()),
         Err(crate::store::SaveError::Conflict) => Err(StepError::permanent(
             "the job was changed by an admin during the step",
+        )),
+        Err(crate::store::SaveError::LeaseLost) => Err(StepError::permanent(
+            "the job's lease was lost during the step; another worker has it",
         )),
         Err(crate::store::SaveError::Store(e)) => Err(StepError {
             retry: Retry::Transient { after: None },

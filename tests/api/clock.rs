@@ -50,7 +50,9 @@ async fn spawn_on_a_frozen_clock() -> ClockApp {
     let start = Millis::now();
     let clock = ManualClock::frozen(start);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let app = App::build_with_clock(cfg, listener, clock.clock()).unwrap();
+    let app = App::build_with_clock(cfg, listener, clock.clock())
+        .await
+        .unwrap();
     assert_eq!(app.clock().now(), start);
     let base = format!("http://127.0.0.1:{}", app.port());
     let stop = CancellationToken::new();

@@ -45,13 +45,16 @@ impl Drop for Running {
 }
 
 /// Build deskbridge from `cfg` on 127.0.0.1:0 and run it (HTTP and worker) in the background.
-pub fn launch(cfg: deskbridge::config::Config) -> Running {
-    launch_on(cfg, std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+pub async fn launch(cfg: deskbridge::config::Config) -> Running {
+    launch_on(cfg, std::net::TcpListener::bind("127.0.0.1:0").unwrap()).await
 }
 
 /// [`launch`] on a listener bound beforehand (when the configuration must know the port).
-pub fn launch_on(cfg: deskbridge::config::Config, listener: std::net::TcpListener) -> Running {
-    let app = App::build(cfg, listener).unwrap();
+pub async fn launch_on(
+    cfg: deskbridge::config::Config,
+    listener: std::net::TcpListener,
+) -> Running {
+    let app = App::build(cfg, listener).await.unwrap();
     let running = Running {
         base: format!("http://127.0.0.1:{}", app.port()),
         public_key: app.public_key(),
@@ -140,7 +143,7 @@ pub async fn spawn_app_edited(extra: &str, edit: impl FnOnce(String) -> String) 
     ));
     let config_path = dir.path().join("deskbridge.toml");
     std::fs::write(&config_path, text).unwrap();
-    let running = launch(deskbridge::config::load(&config_path).unwrap());
+    let running = launch(deskbridge::config::load(&config_path).unwrap()).await;
     TestApp {
         base: running.base.clone(),
         snow,

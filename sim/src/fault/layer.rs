@@ -33,6 +33,13 @@ async fn fault_middleware(State(layer): State<FaultLayer>, req: Request, next: N
     let faults = &layer.faults;
     let halt = faults.halt_token();
     let path = req.uri().path().to_string();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| path.clone());
+    // Counted until the answer is ready, or until hyper drops this future (client gone).
+    let _in_flight = faults.enter(&target);
     let idx = faults.record(&req);
 
     let (mut resp, info) = match faults.decide(idx) {

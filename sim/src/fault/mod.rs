@@ -3,7 +3,8 @@
 //! injected status, a simulated rate limit or a hang looks exactly like the real system's own
 //! failure (its error envelope and headers), while tests script failures through one API:
 //! [`Faults::push`], [`Faults::set_rate_limit`], and observe traffic through
-//! [`Faults::requests`] and [`Faults::wait_for_request`].
+//! [`Faults::requests`] and [`Faults::wait_for_request`], and count concurrent calls about one
+//! subject through [`Faults::track_in_flight`].
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -159,6 +160,7 @@ struct FaultState {
     queue: Vec<Fault>,
     window: Option<Window>,
     log: Vec<Entry>,
+    in_flight: in_flight::InFlight,
 }
 
 struct Window {
@@ -342,6 +344,7 @@ impl Faults {
     }
 }
 
+mod in_flight;
 mod layer;
 pub use layer::install;
 

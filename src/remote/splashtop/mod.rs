@@ -156,6 +156,7 @@ impl Splashtop {
         let stored = self
             .store
             .kv_get(&key)
+            .await
             .ok()
             .flatten()
             .and_then(|b| String::from_utf8(b).ok()?.parse().ok());
@@ -170,7 +171,7 @@ impl Splashtop {
                         "Splashtop {}: basic_info has no scopes.psa.team_id: the API token needs the psa scope", self.id
                     ))
                 })?;
-                let _ = self.store.kv_put(&key, t.to_string().as_bytes());
+                let _ = self.store.kv_put(&key, t.to_string().as_bytes()).await;
                 t
             }
         };

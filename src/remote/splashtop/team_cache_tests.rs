@@ -49,7 +49,7 @@ async fn the_cached_team_id_belongs_to_the_token_it_was_read_with() {
     let sim = SplashtopSim::start("token-a").await;
     let dir = tempfile::tempdir().unwrap();
     let ctx = BuildCtx {
-        store: crate::store::Store::open(dir.path()).unwrap(),
+        store: crate::store::Store::open_sled(dir.path()).unwrap(),
         metrics: Default::default(),
         timeout: std::time::Duration::from_secs(5),
     };

@@ -185,13 +185,14 @@ impl Sunlogin {
 
     /// The other jobs watching this seat now (registered by `create_session`, removed when
     /// they claim a row or are closed); watches older than `give_up_after` are ignored.
-    fn other_watches(&self, w: &Watch) -> Result<Vec<Watch>> {
+    async fn other_watches(&self, w: &Watch) -> Result<Vec<Watch>> {
         let oldest = Millis::now().unix_secs()
             - self.poll.give_up_after.0.as_secs() as i64
             - CLOCK_SKEW_SECS;
         let all = self
             .store
             .kv_scan(&self.watch_prefix(&w.seat))
+            .await
             .map_err(|e| self.claim_error(e))?;
         Ok(all
             .into_iter()
@@ -205,22 +206,24 @@ impl Sunlogin {
     }
 
     /// Whether another job took this row.
-    fn taken_by_other(&self, log_id: &str, job: &str) -> Result<bool> {
+    async fn taken_by_other(&self, log_id: &str, job: &str) -> Result<bool> {
         let held = self
             .store
             .kv_get(&self.claim_key(log_id))
+            .await
             .map_err(|e| self.claim_error(e))?;
         Ok(held.is_some_and(|h| h != job.as_bytes()))
     }
 
     /// Take an ended row for `job`; false when another job got it first.
-    fn claim(&self, log_id: &str, job: &str) -> Result<bool> {
+    async fn claim(&self, log_id: &str, job: &str) -> Result<bool> {
         let key = self.claim_key(log_id);
         let won = self
             .store
             .kv_compare_and_swap(&key, None, job.as_bytes())
+            .await
             .map_err(|e| self.claim_error(e))?;
-        Ok(won || !self.taken_by_other(log_id, job)?)
+        Ok(won || !self.taken_by_other(log_id, job).await?)
     }
 
     fn over(session: &Session, w: &Watch, row: &Value, end: i64) -> SessionState {
@@ -277,6 +280,7 @@ impl Vendor for Sunlogin {
                 &self.watch_key(&watch.seat, &job),
                 &serde_json::to_vec(&watch).unwrap_or_default(),
             )
+            .await
             .map_err(|e| self.claim_error(e))?;
         Ok(Session {
             code: format!("pending-{}", req.job.short()),
@@ -298,10 +302,10 @@ impl Vendor for Sunlogin {
             (assumed::END_PARAM, now.to_string()),
         ];
         let rows = self.all_rows(assumed::REMOTE_LOGS_PATH, &q).await?;
-        let others = self.other_watches(&w)?;
+        let others = self.other_watches(&w).await?;
         for row in correlate::candidates(&rows, &w) {
             let id = correlate::log_id(row);
-            if self.taken_by_other(&id, &w.job)? || !correlate::belongs_to(row, &w, &others) {
+            if self.taken_by_other(&id, &w.job).await? || !correlate::belongs_to(row, &w, &others) {
                 continue;
             }
             match correlate::ended_at(row) {
@@ -310,11 +314,13 @@ impl Vendor for Sunlogin {
                         status: format!("connected (Sunlogin remote log {id}, still running)"),
                     })
                 }
-                Some(end) if self.claim(&id, &w.job)? => {
-                    let _ = self.store.kv_take(&self.watch_key(&w.seat, &w.job));
+                Some(end) => {
+                    if !self.claim(&id, &w.job).await? {
+                        continue;
+                    }
+                    let _ = self.store.kv_take(&self.watch_key(&w.seat, &w.job)).await;
                     return Ok(Self::over(session, &w, row, end));
                 }
-                Some(_) => continue,
             }
         }
         Ok(SessionState::Open {
@@ -378,7 +384,7 @@ impl Vendor for Sunlogin {
     /// Nothing to close at Sunlogin; the job stops watching the seat.
     async fn close_session(&self, session: &Session) -> Result<()> {
         if let Ok(w) = self.watch(session) {
-            let _ = self.store.kv_take(&self.watch_key(&w.seat, &w.job));
+            let _ = self.store.kv_take(&self.watch_key(&w.seat, &w.job)).await;
         }
         Ok(())
     }

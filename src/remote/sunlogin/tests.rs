@@ -51,7 +51,7 @@ fn config(base: &str, settings: &Settings) -> VendorConfig {
 async fn fixture_with(timeout: Duration) -> Fixture {
     let sim = SunloginSim::start(KEY, SECRET, ACCOUNT, PASSWORD).await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open_sled(dir.path()).unwrap();
     let metrics = Arc::new(Metrics::default());
     let ctx = BuildCtx {
         store: store.clone(),
@@ -124,6 +124,7 @@ async fn the_first_session_signs_in_and_stores_the_pair_durably() {
                 "sunlogin/sunlogin-cn/tokens/{}",
                 crate::remote::identity_tag(ACCOUNT)
             ))
+            .await
             .unwrap()
             .unwrap(),
     )
@@ -227,6 +228,7 @@ async fn a_reused_refresh_token_makes_the_adapter_sign_in_again() {
                 "sunlogin/sunlogin-cn/tokens/{}",
                 crate::remote::identity_tag(ACCOUNT)
             ))
+            .await
             .unwrap()
             .unwrap(),
     )

@@ -118,13 +118,13 @@ impl Tokens {
 
     /// A fresh AccessToken, renewing (once, whoever asks) when it is about to expire.
     pub async fn bearer(&self) -> Result<Secret> {
-        if let Some(p) = self.slot.load()? {
+        if let Some(p) = self.slot.load().await? {
             if p.value.fresh(now()) {
                 return Ok(p.value.access());
             }
         }
-        let _renewing = self.slot.lock().await;
-        match self.slot.load()? {
+        let _renewing = self.slot.lock().await?;
+        match self.slot.load().await? {
             Some(p) if p.value.fresh(now()) => Ok(p.value.access()),
             Some(p) => self.renew(p).await,
             None => self.authorise(None).await,
@@ -133,8 +133,8 @@ impl Tokens {
 
     /// The vendor refused `refused` (401): a new token, unless someone already replaced it.
     pub async fn after_refusal(&self, refused: &Secret) -> Result<Secret> {
-        let _renewing = self.slot.lock().await;
-        match self.slot.load()? {
+        let _renewing = self.slot.lock().await?;
+        match self.slot.load().await? {
             Some(p) if p.value.access_token != refused.expose() => Ok(p.value.access()),
             Some(p) => self.renew(p).await,
             None => self.authorise(None).await,
@@ -248,11 +248,11 @@ impl Tokens {
             st.state = "reauthorise";
             st.warning = Some(msg);
         }
-        match self.slot.load() {
-            Ok(Some(p)) => st.access_token_expires_at = p.value.exp.map(Millis::from_unix_secs),
+        match self.slot.last_seen() {
+            Some(p) => st.access_token_expires_at = p.exp.map(Millis::from_unix_secs),
             // Nothing for an admin to do: the first job signs in with the configured account.
-            Ok(None) if st.state == "ok" => st.state = "not_signed_in_yet",
-            _ => {}
+            None if st.state == "ok" => st.state = "not_signed_in_yet",
+            None => {}
         }
         st
     }

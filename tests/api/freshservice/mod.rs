@@ -114,7 +114,7 @@ pub async fn spawn_fs_with(rules: &str) -> FsApp {
     .unwrap();
     let cfg = deskbridge::config::load(&path).unwrap();
     let running =
-        crate::helpers::launch_on(cfg, std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        crate::helpers::launch_on(cfg, std::net::TcpListener::bind("127.0.0.1:0").unwrap()).await;
     let base = running.base.clone();
     let public_key = running.public_key.clone();
     FsApp {

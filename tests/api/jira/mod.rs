@@ -110,7 +110,7 @@ pub async fn spawn_jira_app_with(extra: &str) -> JiraApp {
     .unwrap();
     let cfg = deskbridge::config::load(&path).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let running = crate::helpers::launch_on(cfg, listener);
+    let running = crate::helpers::launch_on(cfg, listener).await;
     let base = running.base.clone();
     let public_key = running.public_key.clone();
     JiraApp {

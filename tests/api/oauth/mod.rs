@@ -39,7 +39,7 @@ pub async fn spawn_oauth() -> OAuthApp {
         "the helper's vendor block changed: {text}"
     );
     let cfg = deskbridge::config::load_str(&text, "<oauth test>").unwrap();
-    let running = crate::helpers::launch_on(cfg, listener);
+    let running = crate::helpers::launch_on(cfg, listener).await;
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

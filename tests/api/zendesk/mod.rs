@@ -98,7 +98,8 @@ pub async fn spawn_zendesk_app() -> ZdApp {
     let running = crate::helpers::launch_on(
         deskbridge::config::load(&path).unwrap(),
         std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
-    );
+    )
+    .await;
     let base = running.base.clone();
     let public_key = running.public_key.clone();
     ZdApp {

@@ -244,8 +244,8 @@ impl OAuth {
 
     /// The callback's half of the flow: trade the code for a pair and store it.
     pub async fn exchange(&self, code: &str) -> Result<OAuthPair> {
-        let _renewing = self.slot.lock().await;
-        let current = self.slot.load()?;
+        let _renewing = self.slot.lock().await?;
+        let current = self.slot.load().await?;
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -269,7 +269,7 @@ impl OAuth {
 
     /// A fresh access token, refreshed (once, whoever asks) when it is about to expire.
     pub async fn bearer(&self) -> Result<Secret> {
-        if let Some(p) = self.slot.load()? {
+        if let Some(p) = self.slot.load().await? {
             if p.value.fresh(now(), 0) {
                 return Ok(Secret::new(p.value.access_token));
             }
@@ -283,8 +283,8 @@ impl OAuth {
     }
 
     async fn renew_if(&self, stale: impl Fn(&OAuthPair) -> bool) -> Result<Secret> {
-        let _renewing = self.slot.lock().await;
-        let Some(old) = self.slot.load()? else {
+        let _renewing = self.slot.lock().await?;
+        let Some(old) = self.slot.load().await? else {
             return Err(self.not_authorised());
         };
         if !stale(&old.value) {
@@ -314,11 +314,12 @@ impl OAuth {
         }
     }
 
+    /// From the pair last read or written (the keeper reads it every few minutes).
     pub fn status(&self) -> CredentialStatus {
         let mut st = CredentialStatus::configured("oauth2");
-        let pair = match self.slot.load() {
-            Ok(Some(p)) => p.value,
-            _ => {
+        let pair = match self.slot.last_seen() {
+            Some(p) => p,
+            None => {
                 st.state = "not_authorised";
                 st.warning = Some(format!(
                     "not authorised yet: an admin must open {} in a browser",
@@ -355,7 +356,7 @@ impl OAuth {
     /// Renew an access token that would expire before the keeper's next visits, then log what
     /// an admin must do (at most hourly).
     pub async fn keep_alive(&self) {
-        if let Ok(Some(p)) = self.slot.load() {
+        if let Ok(Some(p)) = self.slot.load().await {
             if !p.value.fresh(now(), KEEPER_AHEAD_SECS) {
                 if let Err(e) = self.renew_if(|p| !p.fresh(now(), KEEPER_AHEAD_SECS)).await {
                     tracing::warn!(vendor = %self.vendor, error = %e, "the Splashtop access token could not be renewed ahead of time");

@@ -88,7 +88,7 @@ async fn authorised(sim: &SplashtopSim, store: &Store) -> OAuth {
 async fn the_keeper_renews_ahead_of_time_and_logs_a_nearing_refresh_deadline_once_an_hour() {
     let sim = SplashtopSim::start("unused").await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open_sled(dir.path()).unwrap();
     sim.set_oauth_ttls(Duration::from_secs(300), Duration::from_secs(2 * 86_400));
     let oauth = authorised(&sim, &store).await;
     sim.set_oauth_ttls(Duration::from_secs(86_400), Duration::from_secs(2 * 86_400));

@@ -1,40 +1,15 @@
-//! Jobs in the store: enqueue (with de-duplication and the open-session check), lease, save,
+//! Jobs in sled: enqueue (with de-duplication and the open-session check), lease, write,
 //! list. Each function is one sled transaction over the trees it touches.
 
 use super::keys;
-use super::{Result, Store, StoreError, ATTACHED, DEDUP, DUE, JOBS, LEASED, OPEN, STATES, TICKETS};
+use super::{SledBackend, ATTACHED, DEDUP, DUE, JOBS, LEASED, OPEN, STATES, TICKETS};
 use crate::clock::Millis;
 use crate::ids::JobId;
-use crate::job::{Job, JobState, Lease};
-use sled::transaction::{ConflictableTransactionError as Cte, TransactionalTree};
-use sled::Transactional;
-
-/// What became of a webhook's job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Enqueued {
-    /// A new job, now on disk.
-    Queued(JobId),
-    /// The same delivery was seen before: its job.
-    Duplicate(JobId),
-    /// The ticket already has a live session: that job.
-    Existing(JobId),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SaveError {
-    /// Someone else (an admin's cancel, say) changed the job since it was read.
-    #[error("the job changed since it was read")]
-    Conflict,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct JobFilter {
-    pub state: Option<JobState>,
-    pub connection: Option<String>,
-    pub ticket: Option<String>,
-}
+use crate::job::{Job, Lease};
+use crate::store::backend::{self, Enqueued, Fence, JobFilter, Written};
+use crate::store::{Result, StoreError};
+use ::sled::transaction::{ConflictableTransactionError as Cte, TransactionalTree};
+use ::sled::Transactional;
 
 type Tx<'a> = &'a [TransactionalTree];
 type TxResult<T> = std::result::Result<T, Cte<String>>;
@@ -55,8 +30,14 @@ fn write_job(t: Tx, job: &Job, old: Option<&Job>) -> TxResult<()> {
         t[STATES].remove(keys::state(old.state().code(), &id))?;
     }
     t[LEASED].remove(id.as_bytes().as_slice())?;
-    if !job.state().is_terminal() {
-        t[DUE].insert(keys::due(job.due_at(), &id), &[])?;
+    match &job.lease {
+        Some(l) => {
+            t[LEASED].insert(id.as_bytes().as_slice(), &l.until.0.to_be_bytes())?;
+        }
+        None if !job.state().is_terminal() => {
+            t[DUE].insert(keys::due(job.due_at(), &id), &[])?;
+        }
+        None => {}
     }
     t[STATES].insert(keys::state(job.state().code(), &id), &[])?;
     let open_key = keys::joined(&[job.connection.as_str(), job.ticket.as_str()]);
@@ -92,7 +73,7 @@ fn write_job(t: Tx, job: &Job, old: Option<&Job>) -> TxResult<()> {
 /// their fixed cost is paid once per batch, and every job is still created atomically with its
 /// indices. Reads inside the transaction see the batch's own earlier writes, so a duplicate
 /// within one batch is caught too.
-pub(super) fn enqueue_batch_tx(trees: &[sled::Tree], jobs: &[Job]) -> Result<Vec<Enqueued>> {
+pub(super) fn enqueue_batch_tx(trees: &[::sled::Tree], jobs: &[Job]) -> Result<Vec<Enqueued>> {
     let outcome = trees.transaction(|t| {
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -132,71 +113,65 @@ fn enqueue_one(t: Tx, job: &Job) -> TxResult<Enqueued> {
     Ok(Enqueued::Queued(job.id))
 }
 
-impl Store {
-    /// Store a new job unless its delivery was seen before or its ticket has a live session,
-    /// and return only once it is on disk (through the ingest writer, see `ingest.rs`).
-    pub async fn enqueue(&self, job: &Job) -> Result<Enqueued> {
-        job.check()?;
-        self.inner
-            .ingest
-            .enqueue(job.clone())
-            .await
-            .map_err(|e| StoreError::Io(sled::Error::Io(std::io::Error::other(e))))
-    }
+fn decode_stored(id: &JobId, v: &[u8]) -> Result<Job> {
+    serde_json::from_slice(v).map_err(|e| StoreError::Corrupt(format!("job {id}: {e}")))
+}
 
-    /// Write jobs as they are, indices included, without waiting for the disk: for bulk loads
-    /// (benchmarks, imports). Call [`Store::flush`] afterwards.
-    pub fn insert_bulk(&self, jobs: &[Job]) -> Result<()> {
+impl SledBackend {
+    pub(super) fn insert_bulk_sync(&self, jobs: &[Job]) -> Result<()> {
         for job in jobs {
-            job.check()?;
-            self.inner.trees.transaction(|t| write_job(t, job, None))?;
+            self.trees.transaction(|t| {
+                let old = match t[JOBS].get(job.id.as_bytes())? {
+                    Some(v) => Some(decode(&v)?),
+                    None => None,
+                };
+                write_job(t, job, old.as_ref())
+            })?;
+            if let Some(e) = &job.event_id {
+                let k = keys::joined(&[job.connection.as_str(), e.as_str()]);
+                self.tree(DEDUP).insert(k, job.id.as_bytes().as_slice())?;
+            }
         }
         Ok(())
     }
 
-    pub fn get(&self, id: &JobId) -> Result<Option<Job>> {
+    pub(super) fn get_sync(&self, id: &JobId) -> Result<Option<Job>> {
         match self.tree(JOBS).get(id.as_bytes())? {
-            Some(v) => serde_json::from_slice(&v)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("job {id}: {e}"))),
+            Some(v) => decode_stored(id, &v).map(Some),
             None => Ok(None),
         }
     }
 
-    /// Write the job's new state, refusing if it changed since it was read (`rev`) or breaks a
-    /// rule of `Job::check`, and wait until it is on disk: the next step may only start once
-    /// this one is recorded.
-    pub async fn save(&self, job: &mut Job) -> std::result::Result<(), SaveError> {
-        job.check().map_err(StoreError::from)?;
-        let mut next = job.clone();
-        next.rev += 1;
-        next.lease = None;
-        let res = self.inner.trees.transaction(|t| {
-            let old = match t[JOBS].get(job.id.as_bytes())? {
+    /// Write `next` if the stored job has `expect_rev` and, with `fence`, still holds it.
+    pub(super) fn write_sync(
+        &self,
+        next: &Job,
+        expect_rev: u64,
+        fence: Option<Fence>,
+    ) -> Result<Written> {
+        let res = self.trees.transaction(|t| {
+            let old = match t[JOBS].get(next.id.as_bytes())? {
                 Some(v) => decode(&v)?,
-                None => return Ok(false),
+                None => return Ok(Written::Conflict),
             };
-            if old.rev != job.rev {
-                return Ok(false);
+            if fence.is_some_and(|f| !backend::holds(&old, &f)) {
+                return Ok(Written::LeaseLost);
             }
-            write_job(t, &next, Some(&old))?;
-            Ok(true)
-        });
-        match res {
-            Ok(true) => {
-                // Committed: adopt the new revision even if the flush fails, so the caller's
-                // next save does not conflict with its own write.
-                *job = next;
-                self.flush().await?;
-                Ok(())
+            if old.rev != expect_rev {
+                return Ok(Written::Conflict);
             }
-            Ok(false) => Err(SaveError::Conflict),
-            Err(e) => Err(SaveError::Store(e.into())),
-        }
+            write_job(t, next, Some(&old))?;
+            Ok(Written::Ok)
+        })?;
+        Ok(res)
     }
 
     /// The job that holds the ticket now (its session may still be open), if any.
-    pub fn ticket_holder(&self, connection: &str, ticket: &str) -> Result<Option<JobId>> {
+    pub(super) fn ticket_holder_sync(
+        &self,
+        connection: &str,
+        ticket: &str,
+    ) -> Result<Option<JobId>> {
         let Some(v) = self.tree(OPEN).get(keys::joined(&[connection, ticket]))? else {
             return Ok(None);
         };
@@ -204,83 +179,13 @@ impl Store {
             return Ok(None);
         };
         Ok(self
-            .get(&id)?
+            .get_sync(&id)?
             .filter(|j| j.state().holds_ticket())
             .map(|j| j.id))
     }
 
-    /// Jobs whose due time has come, oldest due first.
-    pub fn due_jobs(&self, now: Millis, limit: usize) -> Result<Vec<JobId>> {
-        let mut out = Vec::new();
-        for kv in self.tree(DUE).iter() {
-            let (k, _) = kv?;
-            match keys::due_parts(&k) {
-                Some((at, _)) if at > now => break,
-                Some((_, id)) => out.push(id),
-                None => continue,
-            }
-            if out.len() >= limit {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    /// When the earliest job is due, for the worker's sleep.
-    pub fn next_due(&self) -> Result<Option<Millis>> {
-        Ok(self
-            .tree(DUE)
-            .first()?
-            .and_then(|(k, _)| keys::due_parts(&k))
-            .map(|(at, _)| at))
-    }
-
-    /// Take a due job for `owner` until `until`. None when it is not due, finished, or held.
-    pub fn lease(&self, id: &JobId, owner: u64, now: Millis, until: Millis) -> Result<Option<Job>> {
-        let res = self.inner.trees.transaction(|t| {
-            let Some(v) = t[JOBS].get(id.as_bytes())? else {
-                return Ok(None);
-            };
-            let mut job = decode(&v)?;
-            if job.state().is_terminal() {
-                t[DUE].remove(keys::due(job.due_at(), id))?;
-                return Ok(None);
-            }
-            if job.due_at() > now || t[LEASED].get(id.as_bytes())?.is_some() {
-                return Ok(None);
-            }
-            t[DUE].remove(keys::due(job.due_at(), id))?;
-            t[LEASED].insert(id.as_bytes().as_slice(), &until.0.to_be_bytes())?;
-            job.lease = Some(Lease { owner, until });
-            job.rev += 1;
-            t[JOBS].insert(id.as_bytes().as_slice(), encode(&job))?;
-            Ok(Some(job))
-        })?;
-        Ok(res)
-    }
-
-    /// Give a held job back to the queue unchanged (shutdown, or a lease found expired).
-    pub fn release(&self, id: &JobId) -> Result<()> {
-        self.inner.trees.transaction(|t| {
-            if t[LEASED].remove(id.as_bytes().as_slice())?.is_none() {
-                return Ok(());
-            }
-            if let Some(v) = t[JOBS].get(id.as_bytes())? {
-                let mut job = decode(&v)?;
-                job.lease = None;
-                job.rev += 1;
-                if !job.state().is_terminal() {
-                    t[DUE].insert(keys::due(job.due_at(), id), &[])?;
-                }
-                t[JOBS].insert(id.as_bytes().as_slice(), encode(&job))?;
-            }
-            Ok(())
-        })?;
-        Ok(())
-    }
-
-    /// Held jobs whose lease has run out.
-    pub fn expired_leases(&self, now: Millis) -> Result<Vec<JobId>> {
+    /// Held jobs whose lease has run out first, then jobs whose due time has come, oldest first.
+    pub(super) fn due_jobs_sync(&self, now: Millis, limit: usize) -> Result<Vec<JobId>> {
         let mut out = Vec::new();
         for kv in self.tree(LEASED).iter() {
             let (k, v) = kv?;
@@ -289,7 +194,118 @@ impl Store {
                 out.extend(JobId::from_slice(&k));
             }
         }
+        for kv in self.tree(DUE).iter() {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, _) = kv?;
+            match keys::due_parts(&k) {
+                Some((at, _)) if at > now => break,
+                Some((_, id)) => out.push(id),
+                None => continue,
+            }
+        }
+        out.truncate(limit);
         Ok(out)
+    }
+
+    /// When the earliest job is due, or a held one's lease runs out.
+    pub(super) fn next_due_sync(&self) -> Result<Option<Millis>> {
+        let due = self
+            .tree(DUE)
+            .first()?
+            .and_then(|(k, _)| keys::due_parts(&k))
+            .map(|(at, _)| at);
+        let mut lapse: Option<Millis> = None;
+        for kv in self.tree(LEASED).iter() {
+            let (_, v) = kv?;
+            let until = Millis(v.as_ref().try_into().map(i64::from_be_bytes).unwrap_or(0));
+            lapse = Some(lapse.map_or(until, |l| l.min(until)));
+        }
+        Ok(match (due, lapse) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    /// Take a due job, or one whose lease ran out, for `owner` until `until`.
+    pub(super) fn lease_sync(
+        &self,
+        id: &JobId,
+        owner: u64,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Option<Job>> {
+        let res = self.trees.transaction(|t| {
+            let Some(v) = t[JOBS].get(id.as_bytes())? else {
+                return Ok(None);
+            };
+            let old = decode(&v)?;
+            if old.state().is_terminal() {
+                t[DUE].remove(keys::due(old.due_at(), id))?;
+                return Ok(None);
+            }
+            if !backend::leasable(&old, now) {
+                return Ok(None);
+            }
+            let mut job = old.clone();
+            job.lease = Some(Lease { owner, until });
+            job.fence += 1;
+            job.rev += 1;
+            write_job(t, &job, Some(&old))?;
+            Ok(Some(job))
+        })?;
+        Ok(res)
+    }
+
+    pub(super) fn renew_sync(
+        &self,
+        id: &JobId,
+        owner: u64,
+        fence: u64,
+        now: Millis,
+        until: Millis,
+    ) -> Result<bool> {
+        let res = self.trees.transaction(|t| {
+            let Some(v) = t[JOBS].get(id.as_bytes())? else {
+                return Ok(false);
+            };
+            let mut job = decode(&v)?;
+            let f = Fence { owner, fence, now };
+            if !backend::holds(&job, &f) {
+                return Ok(false);
+            }
+            let old = job.clone();
+            job.lease = Some(Lease { owner, until });
+            write_job(t, &job, Some(&old))?;
+            Ok(true)
+        })?;
+        Ok(res)
+    }
+
+    /// Give a held job back to the queue unchanged; with `held`, only if that lease still is
+    /// the job's.
+    pub(super) fn release_sync(&self, id: &JobId, held: Option<(u64, u64)>) -> Result<()> {
+        self.trees.transaction(|t| {
+            let Some(v) = t[JOBS].get(id.as_bytes())? else {
+                t[LEASED].remove(id.as_bytes().as_slice())?;
+                return Ok(());
+            };
+            let old = decode(&v)?;
+            let ours = match (&old.lease, held) {
+                (None, _) => false,
+                (Some(_), None) => true,
+                (Some(l), Some((owner, fence))) => l.owner == owner && old.fence == fence,
+            };
+            if ours {
+                let mut job = old.clone();
+                job.lease = None;
+                job.rev += 1;
+                write_job(t, &job, Some(&old))?;
+            }
+            Ok(())
+        })?;
+        Ok(())
     }
 
     /// At open: the previous process is gone (sled holds a file lock), so its leases are void.
@@ -301,20 +317,20 @@ impl Store {
             .filter_map(|k| k.ok().and_then(|k| JobId::from_slice(&k)))
             .collect();
         for id in held {
-            self.release(&id)?;
+            self.release_sync(&id, None)?;
         }
         Ok(())
     }
 
     /// Jobs newest first, filtered, `limit` at a time; `after` is the last id of the previous page.
-    pub fn list(
+    pub(super) fn list_sync(
         &self,
         f: &JobFilter,
         after: Option<JobId>,
         limit: usize,
     ) -> Result<(Vec<Job>, Option<JobId>)> {
         // Each index key ends in a job id; a key that does not is skipped (None), never guessed.
-        let ids: Box<dyn Iterator<Item = sled::Result<Option<JobId>>>> =
+        let ids: Box<dyn Iterator<Item = ::sled::Result<Option<JobId>>>> =
             match (&f.connection, &f.ticket, f.state) {
                 (Some(c), Some(t), _) => {
                     let p = keys::prefix(&[c, t]);
@@ -348,7 +364,9 @@ impl Store {
             if after.is_some_and(|a| id >= a) {
                 continue;
             }
-            let Some(job) = self.get(&id)? else { continue };
+            let Some(job) = self.get_sync(&id)? else {
+                continue;
+            };
             if f.state.is_some_and(|s| s != job.state())
                 || f.connection
                     .as_ref()
@@ -367,28 +385,4 @@ impl Store {
         }
         Ok((out, None))
     }
-
-    /// Number of jobs in each state.
-    pub fn count_by_state(&self) -> Vec<(JobState, usize)> {
-        JobState::ALL
-            .iter()
-            .map(|s| (*s, self.tree(STATES).scan_prefix([s.code()]).keys().count()))
-            .collect()
-    }
-
-    /// Everything ever attached to a ticket by deskbridge, by file name.
-    pub fn attached_on_ticket(&self, conn: &str, ticket: &str) -> Result<Vec<serde_json::Value>> {
-        let mut out = Vec::new();
-        for kv in self
-            .tree(ATTACHED)
-            .scan_prefix(keys::prefix(&[conn, ticket]))
-        {
-            let (_, v) = kv?;
-            out.extend(serde_json::from_slice(&v).ok());
-        }
-        Ok(out)
-    }
 }
-
-#[cfg(test)]
-mod tests;

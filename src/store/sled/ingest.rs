@@ -8,8 +8,9 @@
 //! stores the next batch. A 202 still means "on disk".
 
 use super::flusher::FlushHandle;
-use super::jobs::{enqueue_batch_tx, Enqueued};
+use super::jobs::enqueue_batch_tx;
 use crate::job::Job;
+use crate::store::Enqueued;
 use tokio::sync::oneshot;
 
 type Reply = oneshot::Sender<Result<Enqueued, String>>;
@@ -25,7 +26,7 @@ pub(super) struct Ingest {
 impl Ingest {
     /// `flush` is the flusher's handle: a batch's answers wait there for the fsync while this
     /// thread already stores the next batch.
-    pub(super) fn spawn(trees: Vec<sled::Tree>, flush: FlushHandle) -> Self {
+    pub(super) fn spawn(trees: Vec<::sled::Tree>, flush: FlushHandle) -> Self {
         let (tx, rx) = std::sync::mpsc::channel::<(Job, Reply)>();
         let thread = std::thread::Builder::new()
             .name("store-ingest".into())
@@ -74,7 +75,7 @@ impl Ingest {
 
 /// The batch in one transaction; if that fails (a corrupt record the transaction had to read,
 /// say), each job on its own, so one bad ticket cannot fail every webhook it shares a batch with.
-fn store_batch(trees: &[sled::Tree], jobs: &[Job]) -> Vec<Result<Enqueued, String>> {
+fn store_batch(trees: &[::sled::Tree], jobs: &[Job]) -> Vec<Result<Enqueued, String>> {
     match enqueue_batch_tx(trees, jobs) {
         Ok(done) => done.into_iter().map(Ok).collect(),
         Err(_) if jobs.len() > 1 => jobs
@@ -120,8 +121,8 @@ mod tests {
     #[test]
     fn a_corrupt_record_fails_only_the_webhook_that_reads_it() {
         let dir = tempfile::tempdir().unwrap();
-        let store = super::super::Store::open(dir.path()).unwrap();
-        let trees = &store.inner.trees;
+        let store = super::super::SledBackend::open(dir.path()).unwrap();
+        let trees = &store.trees;
         // ticket "bad" is held by a job whose record is not JSON
         let bad_id = crate::ids::JobId::new();
         trees[super::super::OPEN]

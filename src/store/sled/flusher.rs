@@ -6,7 +6,7 @@
 //! ([`Flusher::flush`]) or the ingest thread, which hands over a batch's answers
 //! ([`FlushHandle::after_flush`]) and goes on storing the next batch while this one is fsynced.
 
-use super::{Result, StoreError};
+use crate::store::{Result, StoreError};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
@@ -44,7 +44,7 @@ impl Drop for Flusher {
 }
 
 impl Flusher {
-    pub(super) fn spawn(db: sled::Db) -> Self {
+    pub(super) fn spawn(db: ::sled::Db) -> Self {
         let (tx, rx) = mpsc::channel::<Done>();
         // A plain thread: the store may be opened outside a runtime (CLI commands), and fsync
         // blocks anyway.
@@ -83,8 +83,10 @@ impl Flusher {
         }));
         match rx.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Io(sled::Error::Io(std::io::Error::other(e)))),
-            Err(_) => Err(StoreError::Corrupt("the store flusher has stopped".into())),
+            Ok(Err(e)) => Err(StoreError::Unavailable(format!("flush failed: {e}"))),
+            Err(_) => Err(StoreError::Unavailable(
+                "the store flusher has stopped".into(),
+            )),
         }
     }
 }

@@ -1,0 +1,66 @@
+//! What only the sled backend does: batched enqueue and leases given back at open (the shared
+//! suite of every backend is `store/tests.rs`).
+use super::jobs::enqueue_batch_tx;
+use super::SledBackend;
+use crate::clock::Millis;
+use crate::ids::{ConnectionId, EventId, TicketRef};
+use crate::job::{Job, NewJob};
+use crate::store::{Enqueued, Store};
+
+fn job(ticket: &str, event: &str) -> Job {
+    Job::new(
+        NewJob {
+            connection: ConnectionId::new("c"),
+            ticket: TicketRef::new(ticket),
+            ticket_number: None,
+            event_id: Some(EventId::new(event)),
+            vendor: None,
+            rule: None,
+            hint: Default::default(),
+        },
+        Millis(1000),
+    )
+}
+
+#[tokio::test]
+async fn one_batch_sees_its_own_duplicates_and_second_clicks() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = SledBackend::open(dir.path()).unwrap();
+    let a = job("t1", "e1");
+    let other = job("t2", "e3");
+    let batch = [a.clone(), job("t1", "e1"), job("t1", "e2"), other.clone()];
+    let out = enqueue_batch_tx(&b.trees, &batch).unwrap();
+    assert_eq!(
+        out,
+        vec![
+            Enqueued::Queued(a.id),
+            Enqueued::Duplicate(a.id),
+            Enqueued::Existing(a.id),
+            Enqueued::Queued(other.id)
+        ]
+    );
+    assert_eq!(b.due_jobs_sync(Millis(2000), 10).unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn leases_are_given_back_when_the_store_is_opened_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = job("t1", "e1");
+    {
+        let store = Store::open_sled(dir.path()).unwrap();
+        store.enqueue(&a).await.unwrap();
+        let far = Millis(10_000_000_000_000);
+        assert!(store
+            .lease(&a.id, 7, Millis(2000), far)
+            .await
+            .unwrap()
+            .is_some());
+        store.flush_blocking().unwrap();
+    }
+    let store = Store::open_sled(dir.path()).unwrap();
+    assert_eq!(
+        store.due_jobs(Millis(2000), 10).await.unwrap(),
+        vec![a.id],
+        "the crashed holder's job is due again at once"
+    );
+}
