@@ -302,6 +302,8 @@ pub async fn status(State(st): State<AppState>) -> Result<Json<Value>, ApiError>
         "warnings": warnings,
         "audit_public_key": st.shared.audit.public_key(),
         "store": st.shared.store.kind(),
+        // The id a job's `lease.owner` carries while this replica works on it.
+        "replica": st.worker.owner(),
     })))
 }
 

@@ -118,6 +118,11 @@ impl Worker {
         self.wake.notify_one();
     }
 
+    /// This worker's id, as a job's `lease.owner` shows it: which replica holds a job.
+    pub fn owner(&self) -> u64 {
+        self.owner
+    }
+
     /// Whether the dispatcher loop is running: `/readyz`.
     pub fn is_alive(&self) -> bool {
         self.alive.load(std::sync::atomic::Ordering::Relaxed)

@@ -13,6 +13,7 @@ mod freshservice;
 mod isolation;
 mod jira;
 mod oauth;
+mod replicas;
 mod secrets;
 mod signatures;
 mod sunlogin;
