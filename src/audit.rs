@@ -210,4 +210,18 @@ mod tests {
         assert!(!verify_signature(&k1.public_key(), b"manifesT", &sig));
         assert!(!format!("{k1:?}").contains(&B64.encode(k1.signing.to_bytes())));
     }
+
+    #[test]
+    fn a_pem_key_round_trips_and_public_keys_are_checked() {
+        let k = AuditKey::generate();
+        let again = AuditKey::from_pem(&k.to_pem()).unwrap();
+        assert_eq!(k.public_key(), again.public_key());
+        assert!(
+            AuditKey::from_pem("-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----")
+                .is_err()
+        );
+        assert!(parse_public_key(&k.public_key()).is_ok());
+        assert!(parse_public_key("AAAA").unwrap_err().contains("3 bytes"));
+        assert!(key_id(&k.public_key()).starts_with("ed25519:"));
+    }
 }

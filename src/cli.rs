@@ -40,9 +40,10 @@ enum Command {
     Verify {
         #[arg(long, conflicts_with = "public_key")]
         config: Option<PathBuf>,
-        /// The audit public key (base64), instead of reading it through the configuration.
+        /// An audit public key (base64) to accept, instead of the configuration's current and
+        /// previous keys; may be given more than once.
         #[arg(long)]
-        public_key: Option<String>,
+        public_key: Vec<String>,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -74,13 +75,28 @@ fn load_config(explicit: Option<&Path>) -> Result<Config, String> {
     }
 }
 
+/// How a command failed: a usage error exits 2 (like clap's own), anything else 1.
+#[derive(Debug)]
+enum Failure {
+    Usage(String),
+    Failed(String),
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Failed(s)
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::telemetry::init();
-    let result = match cli.command {
-        Command::Serve { config } => serve(config.as_deref()),
-        Command::Demo => runtime().and_then(|rt| rt.block_on(crate::demo::run())),
-        Command::Check { config } => check(config.as_deref()),
+    let result: Result<(), Failure> = match cli.command {
+        Command::Serve { config } => serve(config.as_deref()).map_err(Failure::from),
+        Command::Demo => runtime()
+            .and_then(|rt| rt.block_on(crate::demo::run()))
+            .map_err(Failure::from),
+        Command::Check { config } => check(config.as_deref()).map_err(Failure::from),
         Command::Rules {
             command:
                 RulesCommand::Test {
@@ -88,7 +104,7 @@ pub fn main() -> ExitCode {
                     payload,
                     config,
                 },
-        } => rules_test(config.as_deref(), &connection, &payload),
+        } => rules_test(config.as_deref(), &connection, &payload).map_err(Failure::from),
         Command::Verify {
             config,
             public_key,
@@ -97,9 +113,13 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(Failure::Failed(e)) => {
             eprintln!("deskbridge: {e}");
             ExitCode::FAILURE
+        }
+        Err(Failure::Usage(e)) => {
+            eprintln!("deskbridge: {e}");
+            ExitCode::from(2)
         }
     }
 }
@@ -196,7 +216,21 @@ fn check(path: Option<&Path>) -> Result<(), String> {
             serde_json::to_string(&r.matches).unwrap_or_default()
         );
     }
+    if cfg.server.audit_key.is_some() {
+        let key = crate::audit::AuditKey::from_config(&cfg.server).map_err(|e| e.to_string())?;
+        println!(
+            "audit public key (ed25519, server.audit_key): {}",
+            key.public_key()
+        );
+    }
+    for k in &cfg.server.audit_keys_previous {
+        println!(
+            "previous audit key still accepted by verify: {} ({k})",
+            crate::audit::key_id(k)
+        );
+    }
     match std::fs::read_to_string(crate::audit::key_path(&cfg.server.data_dir)) {
+        _ if cfg.server.audit_key.is_some() => {}
         Ok(_) => {
             let key = crate::audit::AuditKey::load_or_create(&cfg.server.data_dir)
                 .map_err(|e| e.to_string())?;
@@ -239,21 +273,33 @@ fn tempfile_dir() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-fn verify(
-    path: Option<&Path>,
-    public_key: Option<String>,
-    paths: &[PathBuf],
-) -> Result<(), String> {
-    let key = match public_key {
-        Some(k) => k,
-        None => {
-            let cfg = load_config(path)?;
-            crate::audit::AuditKey::load_or_create_readonly(&cfg.server.data_dir)
-                .map_err(|e| e.to_string())?
-                .public_key()
+/// The keys `verify` accepts: the ones given, or the configuration's current key and its
+/// previous ones. A given key that is not one is a usage error.
+fn verify_keys(path: Option<&Path>, given: Vec<String>) -> Result<Vec<String>, Failure> {
+    if !given.is_empty() {
+        for k in &given {
+            crate::audit::parse_public_key(k)
+                .map_err(|e| Failure::Usage(format!("--public-key: {e}")))?;
         }
-    };
-    let report = crate::artifacts::verify_paths(paths, &key);
+        return Ok(given);
+    }
+    let cfg = load_config(path)?;
+    let current = match &cfg.server.audit_key {
+        Some(_) => crate::audit::AuditKey::from_config(&cfg.server),
+        None => crate::audit::AuditKey::load_or_create_readonly(&cfg.server.data_dir),
+    }
+    .map_err(|e| e.to_string())?;
+    let mut keys = vec![current.public_key()];
+    keys.extend(cfg.server.audit_keys_previous.iter().cloned());
+    Ok(keys)
+}
+
+fn verify(path: Option<&Path>, public_key: Vec<String>, paths: &[PathBuf]) -> Result<(), Failure> {
+    let keys = verify_keys(path, public_key)?;
+    let report = crate::artifacts::verify_paths(paths, &keys);
+    for s in &report.signed {
+        println!("signed   {s}");
+    }
     for f in &report.ok_files {
         println!("ok       {f}");
     }
@@ -264,6 +310,6 @@ fn verify(
         println!("all files match their signed manifest");
         Ok(())
     } else {
-        Err(format!("{} problem(s) found", report.problems.len()))
+        Err(format!("{} problem(s) found", report.problems.len()).into())
     }
 }

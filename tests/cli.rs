@@ -43,7 +43,11 @@ fn text(o: &Output) -> String {
 
 /// Signed artifacts as a finished job leaves them, in `dir`; returns the public key.
 fn artifacts(data: &Path, dir: &Path) -> String {
-    let key = AuditKey::load_or_create(data).unwrap();
+    signed_with(&AuditKey::load_or_create(data).unwrap(), dir)
+}
+
+/// The artifacts of one session signed with `key`, in `dir`; returns the public key.
+fn signed_with(key: &AuditKey, dir: &Path) -> String {
     let job = Job::new(
         NewJob {
             connection: ConnectionId::new("snow"),
@@ -84,7 +88,7 @@ fn artifacts(data: &Path, dir: &Path) -> String {
         &collected,
         &ArtifactKind::ALL,
         Default::default(),
-        &key,
+        key,
         Millis::now(),
     );
     std::fs::create_dir_all(dir).unwrap();
@@ -146,6 +150,11 @@ fn verify_catches_a_manifest_edited_to_match_an_altered_file() {
     assert!(
         text(&out).contains("manifest.json: ALTERED: the manifest's signature does not match"),
         "{}",
+        text(&out)
+    );
+    assert!(
+        !text(&out).contains("ok       "),
+        "a manifest whose signature fails vouches for no file: {}",
         text(&out)
     );
 
@@ -312,4 +321,119 @@ match = { queue = ["Service Desk"], priority = ["1", "2", "3"] }
         .unwrap()
         .contains("queue \"Service Desk\" is not one of [\"Network\"]"));
     assert_eq!(v["on_webhook"]["trace"][1]["outcome"], "matched");
+}
+
+#[test]
+fn a_malformed_public_key_is_a_usage_error_never_an_altered_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = tmp.path().join("files");
+    artifacts(&tmp.path().join("data"), &files);
+    for bad in ["not base64!", "AAAA"] {
+        let out = deskbridge(
+            &["verify", "--public-key", bad, files.to_str().unwrap()],
+            tmp.path(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("--public-key:"), "{}", text(&out));
+        assert!(!text(&out).contains("ALTERED"), "{}", text(&out));
+    }
+}
+
+#[test]
+fn a_rotated_key_verifies_old_manifests_through_audit_keys_previous() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = (AuditKey::generate(), AuditKey::generate());
+    let files = tmp.path().join("files");
+    let old_public = signed_with(&old, &files);
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(files.join("session-123456789-manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        manifest["signature"]["key_id"],
+        deskbridge::audit::key_id(&old_public),
+        "the manifest names its key"
+    );
+    let pem = tmp.path().join("audit.pem");
+    std::fs::write(&pem, new.to_pem()).unwrap();
+    let config = |previous: &str| {
+        let path = tmp.path().join("d.toml");
+        let text = format!(
+            "[server]\ndata_dir = {:?}\naudit_key = \"file:{}\"\naudit_keys_previous = [{previous}]\n",
+            tmp.path().join("data").display().to_string(),
+            pem.display()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let rotated = config(&format!("{old_public:?}"));
+    let out = deskbridge(
+        &[
+            "verify",
+            "--config",
+            rotated.to_str().unwrap(),
+            files.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "signed by {}",
+            deskbridge::audit::key_id(&old_public)
+        )),
+        "{}",
+        text(&out)
+    );
+
+    // without the previous key: the mismatch names the signer and the key given, and no file
+    // is vouched for
+    let forgotten = config("");
+    let out = deskbridge(
+        &[
+            "verify",
+            "--config",
+            forgotten.to_str().unwrap(),
+            files.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let msg = text(&out);
+    assert!(
+        msg.contains(&format!(
+            "SIGNED BY ANOTHER KEY: it was signed by {} ({old_public})",
+            deskbridge::audit::key_id(&old_public)
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains(&new.public_key()), "{msg}");
+    assert!(!msg.contains("ok       "), "{msg}");
+    let out = deskbridge(
+        &["check", "--config", forgotten.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(
+        text(&out).contains(&format!("server.audit_key): {}", new.public_key())),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn an_audit_key_that_is_not_a_pkcs8_pem_is_refused_by_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("k.toml");
+    std::fs::write(
+        &cfg,
+        "[server]\naudit_key = \"-----BEGIN PRIVATE KEY-----\\nxyz\\n-----END PRIVATE KEY-----\"\n",
+    )
+    .unwrap();
+    let out = deskbridge(&["check", "--config", cfg.to_str().unwrap()], tmp.path());
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("server.audit_key: not an Ed25519 private key in PKCS#8 PEM"),
+        "{}",
+        text(&out)
+    );
 }

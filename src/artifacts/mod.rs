@@ -247,7 +247,12 @@ fn sign_manifest(manifest: serde_json::Value, key: &AuditKey) -> Vec<u8> {
     let sig = key.sign(&signed_bytes(&manifest));
     let doc = serde_json::json!({
         "manifest": manifest,
-        "signature": {"algorithm": "ed25519", "public_key": key.public_key(), "value": sig},
+        "signature": {
+            "algorithm": "ed25519",
+            "public_key": key.public_key(),
+            "key_id": crate::audit::key_id(&key.public_key()),
+            "value": sig,
+        },
     });
     let mut bytes = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     bytes.push(b'\n');

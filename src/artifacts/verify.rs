@@ -1,13 +1,20 @@
 //! `deskbridge verify`: check downloaded artifacts against their signed manifest. Names each
 //! file that is missing or altered, and says when the manifest itself was tampered with.
+//!
+//! A manifest is trusted when its signature verifies with one of the accepted keys (the
+//! current audit key and the previous ones, or the keys given). One that does not is named,
+//! with the key that signed it (when its own signature holds) and the keys given; its files
+//! are then not vouched for: none of them is reported "ok".
 
 use super::{sha256_hex, signed_bytes, MANIFEST_FORMAT};
-use crate::audit::verify_signature;
+use crate::audit::{key_id, verify_signature};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default)]
 pub struct VerifyReport {
     pub manifests: Vec<PathBuf>,
+    /// For each trusted manifest: which accepted key signed it.
+    pub signed: Vec<String>,
     pub ok_files: Vec<String>,
     pub problems: Vec<String>,
 }
@@ -19,8 +26,9 @@ impl VerifyReport {
 }
 
 /// Verify every manifest among `paths` (files, or directories whose `*-manifest.json` are
-/// read), looking for the listed files next to each manifest or among `paths`.
-pub fn verify_paths(paths: &[PathBuf], public_key: &str) -> VerifyReport {
+/// read) against the accepted `keys` (base64 Ed25519 public keys), looking for the listed
+/// files next to each manifest or among `paths`.
+pub fn verify_paths(paths: &[PathBuf], keys: &[String]) -> VerifyReport {
     let mut report = VerifyReport::default();
     let mut candidates: Vec<PathBuf> = vec![];
     for p in paths {
@@ -47,18 +55,13 @@ pub fn verify_paths(paths: &[PathBuf], public_key: &str) -> VerifyReport {
             .push("no *-manifest.json among the given paths".into());
     }
     for m in manifests {
-        check_manifest(&m, &candidates, public_key, &mut report);
+        check_manifest(&m, &candidates, keys, &mut report);
         report.manifests.push(m);
     }
     report
 }
 
-fn check_manifest(
-    path: &Path,
-    candidates: &[PathBuf],
-    public_key: &str,
-    report: &mut VerifyReport,
-) {
+fn check_manifest(path: &Path, candidates: &[PathBuf], keys: &[String], report: &mut VerifyReport) {
     let shown = path.display().to_string();
     let doc: serde_json::Value = match std::fs::read(path)
         .map_err(|e| e.to_string())
@@ -77,11 +80,11 @@ fn check_manifest(
             .problems
             .push(format!("{shown}: not a {MANIFEST_FORMAT} manifest"));
     }
-    let sig = doc["signature"]["value"].as_str().unwrap_or_default();
-    if !verify_signature(public_key, &signed_bytes(manifest), sig) {
+    if !signature_holds(&shown, &doc, keys, report) {
         report.problems.push(format!(
-            "{shown}: ALTERED: the manifest's signature does not match the audit key (the manifest was changed, or signed by another key)"
+            "{shown}: its files were not checked: a manifest whose signature fails vouches for none of them"
         ));
+        return;
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     for a in manifest["artifacts"].as_array().into_iter().flatten() {
@@ -103,6 +106,42 @@ fn check_manifest(
         }
     }
     unlisted(path, manifest, candidates, report);
+}
+
+/// Whether the manifest was signed by one of `keys`; if not, a problem that says which key
+/// signed it (when its signature holds for the key it names) and which were given.
+fn signature_holds(
+    shown: &str,
+    doc: &serde_json::Value,
+    keys: &[String],
+    report: &mut VerifyReport,
+) -> bool {
+    let bytes = signed_bytes(&doc["manifest"]);
+    let sig = doc["signature"]["value"].as_str().unwrap_or_default();
+    if let Some(k) = keys.iter().find(|k| verify_signature(k, &bytes, sig)) {
+        report
+            .signed
+            .push(format!("{shown}: signed by {} ({k})", key_id(k)));
+        return true;
+    }
+    let given = keys
+        .iter()
+        .map(|k| format!("{} ({k})", key_id(k)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let named = doc["signature"]["public_key"].as_str().unwrap_or_default();
+    report.problems.push(if !named.is_empty() && verify_signature(named, &bytes, sig) {
+        format!(
+            "{shown}: SIGNED BY ANOTHER KEY: it was signed by {} ({named}), which is not among the keys given: {given}",
+            key_id(named)
+        )
+    } else {
+        format!(
+            "{shown}: ALTERED: the manifest's signature does not match the key it names ({} ({named})), so it was changed after signing; keys given: {given}",
+            key_id(named)
+        )
+    });
+    false
 }
 
 /// A `session-<code>-*` file beside the manifest that the manifest does not list was not

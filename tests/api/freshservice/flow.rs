@@ -90,7 +90,10 @@ async fn a_click_in_freshservice_ends_with_the_link_and_every_artifact_on_the_ti
         assert_eq!(rec["attached"]["remote_id"], f.id.to_string());
         std::fs::write(dl.path().join(&f.name), &f.bytes).unwrap();
     }
-    let report = deskbridge::artifacts::verify_paths(&[dl.path().to_path_buf()], &app.public_key);
+    let report = deskbridge::artifacts::verify_paths(
+        &[dl.path().to_path_buf()],
+        std::slice::from_ref(&app.public_key),
+    );
     assert!(report.is_ok(), "{:?}", report.problems);
 }
 

@@ -93,7 +93,10 @@ async fn a_click_in_jira_ends_with_the_link_and_every_artifact_on_the_issue_once
         );
         std::fs::write(dl.path().join(&a.file_name), &a.bytes).unwrap();
     }
-    let report = deskbridge::artifacts::verify_paths(&[dl.path().to_path_buf()], &app.public_key);
+    let report = deskbridge::artifacts::verify_paths(
+        &[dl.path().to_path_buf()],
+        std::slice::from_ref(&app.public_key),
+    );
     assert!(report.is_ok(), "{:?}", report.problems);
     assert_eq!(
         app.comments_with(&key, &format!("[deskbridge:job/{id}/summary]")),

@@ -104,7 +104,10 @@ async fn a_sunlogin_click_ends_with_instructions_the_sessions_logs_and_no_chat_o
     for (name, bytes) in &files {
         std::fs::write(dl.path().join(name), bytes).unwrap();
     }
-    let report = deskbridge::artifacts::verify_paths(&[dl.path().to_path_buf()], &app.public_key);
+    let report = deskbridge::artifacts::verify_paths(
+        &[dl.path().to_path_buf()],
+        std::slice::from_ref(&app.public_key),
+    );
     assert!(report.is_ok(), "{:?}", report.problems);
 }
 

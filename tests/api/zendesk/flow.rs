@@ -80,7 +80,10 @@ async fn a_click_in_zendesk_ends_with_the_link_and_every_artifact_on_the_ticket_
         assert_eq!(rec["attached"]["remote_id"], a.id.to_string().as_str());
         std::fs::write(dl.path().join(&a.file_name), &a.bytes).unwrap();
     }
-    let report = deskbridge::artifacts::verify_paths(&[dl.path().to_path_buf()], &app.public_key);
+    let report = deskbridge::artifacts::verify_paths(
+        &[dl.path().to_path_buf()],
+        std::slice::from_ref(&app.public_key),
+    );
     assert!(report.is_ok(), "{:?}", report.problems);
     assert_eq!(
         app.comments_with(ticket, &format!("[deskbridge:job/{id}/summary]")),
