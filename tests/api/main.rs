@@ -14,6 +14,7 @@ mod isolation;
 mod jira;
 mod oauth;
 mod replicas;
+mod retention;
 mod secrets;
 mod signatures;
 mod sunlogin;
