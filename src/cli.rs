@@ -1,4 +1,5 @@
-//! The command line of SPEC §2: `serve`, `demo`, `check`, `rules test`, `verify`.
+//! The command line of SPEC §2: `serve`, `demo`, `check`, `rules test`, `verify`, and
+//! `store export` / `store import` to move a store (sled to PostgreSQL).
 
 use crate::app::App;
 use crate::config::{self, Config};
@@ -31,6 +32,11 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Move the whole store: export it as JSON lines, import such a file (sled to PostgreSQL).
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Rule tools.
     Rules {
         #[command(subcommand)]
@@ -46,6 +52,27 @@ enum Command {
         public_key: Vec<String>,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum StoreCommand {
+    /// Write every job, artifact and stored value of the configured store (stop the service
+    /// first when it is sled).
+    Export {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Where to write; default standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Read an export into the configured store.
+    Import {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// What to read; default standard input.
+        #[arg(long)]
+        input: Option<PathBuf>,
     },
 }
 
@@ -97,6 +124,7 @@ pub fn main() -> ExitCode {
             .and_then(|rt| rt.block_on(crate::demo::run()))
             .map_err(Failure::from),
         Command::Check { config } => check(config.as_deref()).map_err(Failure::from),
+        Command::Store { command } => store_command(command).map_err(Failure::from),
         Command::Rules {
             command:
                 RulesCommand::Test {
@@ -242,6 +270,34 @@ fn check(path: Option<&Path>) -> Result<(), String> {
         ),
     }
     Ok(())
+}
+
+fn store_command(command: StoreCommand) -> Result<(), String> {
+    let (config, file, export) = match command {
+        StoreCommand::Export { config, output } => (config, output, true),
+        StoreCommand::Import { config, input } => (config, input, false),
+    };
+    let cfg = load_config(config.as_deref())?;
+    runtime()?.block_on(async move {
+        let store = crate::store::Store::open(&cfg.store, &cfg.server.data_dir)
+            .await
+            .map_err(|e| e.to_string())?;
+        let n = if export {
+            crate::store::transfer::export_to(&store, file.as_deref()).await
+        } else {
+            crate::store::transfer::import_from(&store, file.as_deref()).await
+        }?;
+        store.flush_blocking().map_err(|e| e.to_string())?;
+        eprintln!(
+            "{} {} jobs, {} artifacts, {} stored values ({} store)",
+            if export { "exported" } else { "imported" },
+            n.jobs,
+            n.artifacts,
+            n.values,
+            store.kind()
+        );
+        Ok(())
+    })
 }
 
 fn rules_test(path: Option<&Path>, connection: &str, payload: &Path) -> Result<(), String> {

@@ -20,6 +20,7 @@
 mod backend;
 pub mod postgres;
 pub mod sled;
+pub mod transfer;
 
 pub use backend::{Backend, Enqueued, JobFilter, LockGuard, Purged, Written};
 
