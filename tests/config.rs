@@ -206,3 +206,54 @@ account_id = "ACCOUNT"
     assert!(e.reason.contains("numeric"), "{e}");
     assert!(load_str(&zendesk.replace("ACCOUNT", "12514403"), "x.toml").is_ok());
 }
+
+/// The `deskbridge.toml` a Kubernetes ConfigMap carries (its block under `deskbridge.toml: |`).
+fn configmap_toml(file: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let yaml = std::fs::read_to_string(path).unwrap();
+    let body = yaml
+        .split("deskbridge.toml: |\n")
+        .nth(1)
+        .expect("a deskbridge.toml key");
+    body.lines()
+        .take_while(|l| l.is_empty() || l.starts_with("    "))
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_kubernetes_configurations_load_for_sled_and_for_postgres() {
+    for v in [
+        "DESKBRIDGE_ADMIN_TOKEN",
+        "DESKBRIDGE_AUDITOR_TOKEN",
+        "SNOW_PASSWORD",
+        "SNOW_HOOK_SECRET",
+        "SPLASHTOP_API_TOKEN",
+    ] {
+        std::env::set_var(v, format!("value-of-{v}"));
+    }
+    std::env::set_var(
+        "DATABASE_URL",
+        "postgres://deskbridge:pw@db:5432/deskbridge",
+    );
+    let sled =
+        deskbridge::config::load_str(&configmap_toml("deploy/kubernetes/configmap.yaml"), "sled")
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sled.store.kind, deskbridge::store::Kind::Sled);
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("audit-key.pem");
+    std::fs::write(&key, deskbridge::audit::AuditKey::generate().to_pem()).unwrap();
+    let text = configmap_toml("deploy/kubernetes/postgres/configmap.yaml").replace(
+        "/run/secrets/deskbridge/audit-key.pem",
+        key.to_str().unwrap(),
+    );
+    let pg = deskbridge::config::load_str(&text, "postgres").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(pg.store.kind, deskbridge::store::Kind::Postgres);
+    assert_eq!(
+        pg.store.url.as_ref().unwrap().expose(),
+        "postgres://deskbridge:pw@db:5432/deskbridge"
+    );
+    assert!(pg.server.audit_key.is_some());
+}
