@@ -1,16 +1,19 @@
 //! Benchmark (not a timed test): `cargo bench --bench ingest`.
 //!
-//! 1. Durable webhook ingest — a signed ServiceNow call → verify → parse → rules → sled
-//!    transaction → flush → 202 — at 1, 16 and 64 concurrent connections, side by side in the
-//!    same run with a bare axum handler that answers 202 without storing (the ceiling).
-//!    Throughput and p50/p99 latency for each.
+//! 1. Durable webhook ingest — a signed ServiceNow call → verify → parse → rules → store
+//!    transaction → durable → 202 — at 1, 16 and 64 concurrent connections, side by side in the
+//!    same run with a bare axum handler that answers 202 without storing (the ceiling): on sled,
+//!    and on PostgreSQL (a throw-away cluster with fsync on, started by the benchmark from the
+//!    distribution's binaries) behind one replica and behind two replicas sharing the database,
+//!    the load split between them. Throughput and p50/p99 latency for each.
 //! 2. The real binary's RSS at idle, and with 100 000 stored jobs.
 //! 3. Time from start to `/readyz` 200 with 100 000 stored jobs.
 //!
 //! Server and load generator share the machine (2 cores here), for both the ceiling and the
 //! durable path alike. Everything runs on 127.0.0.1. Results go to stdout as Markdown; copy them
 //! into BENCHMARKS.md. `BENCH_SECONDS` (default 5) sets each run's length; `BENCH_PART=ingest`
-//! or `memory` runs one half, `BENCH_CONNS=64` one concurrency.
+//! or `memory` runs one half, `BENCH_CONNS=64` one concurrency. Without PostgreSQL installed the
+//! PostgreSQL columns say so and the rest runs.
 
 use axum::routing::post;
 
@@ -19,6 +22,7 @@ use deskbridge::config::load_str;
 use deskbridge::http::{router, AppState};
 use deskbridge::job::{ArtifactRecord, Attached, Job, JobState, NewJob, Outcome};
 use deskbridge::runtime::{Current, Runtime, Shared};
+use deskbridge::store::postgres::scratch::Scratch;
 use deskbridge_sim::servicenow::sign_ui_action;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,6 +36,7 @@ fn config(dir: &std::path::Path) -> String {
 [server]
 data_dir = "{}"
 max_body_bytes = 65536
+# (a [store] table may follow: see `with_store`)
 [[itsm]]
 id = "snow"
 kind = "servicenow"
@@ -53,16 +58,30 @@ vendor = "st"
     )
 }
 
+/// The configuration on PostgreSQL at `url` (with the audit key every replica shares).
+fn with_store(dir: &std::path::Path, url: &str) -> String {
+    let key = dir.join("audit-key.pem");
+    if !key.exists() {
+        std::fs::write(&key, deskbridge::audit::AuditKey::generate().to_pem()).unwrap();
+    }
+    config(dir).replace(
+        "# (a [store] table may follow: see `with_store`)",
+        &format!(
+            "audit_key = \"file:{}\"\n[store]\nkind = \"postgres\"\nurl = \"{url}\"\nmax_connections = 32",
+            key.display()
+        ),
+    )
+}
+
 /// The durable ingest path exactly as `serve` wires it, without the worker loop (so the
 /// numbers are ingest alone; the worker is measured by the flow tests' behaviour, not here).
-async fn durable_server(dir: &std::path::Path) -> String {
-    let cfg = load_str(&config(dir), "<bench>").unwrap();
+async fn durable_server(text: String) -> String {
+    let cfg = load_str(&text, "<bench>").unwrap();
     std::fs::create_dir_all(&cfg.server.data_dir).unwrap();
     let store = deskbridge::store::Store::open(&cfg.store, &cfg.server.data_dir)
         .await
         .unwrap();
-    let audit =
-        Arc::new(deskbridge::audit::AuditKey::load_or_create(&cfg.server.data_dir).unwrap());
+    let audit = Arc::new(deskbridge::audit::AuditKey::from_config(&cfg.server).unwrap());
     let shared = Shared {
         store,
         metrics: Default::default(),
@@ -122,14 +141,16 @@ struct Run {
     errors: u64,
 }
 
-/// `conns` clients, each with its own keep-alive connection, sending for `secs`.
-async fn load(url: &str, conns: usize, secs: u64) -> Run {
+/// `conns` clients, each with its own keep-alive connection, sending for `secs`; client `i`
+/// sends to `urls[i % urls.len()]` (two replicas share the load evenly).
+async fn load(urls: &[String], conns: usize, secs: u64) -> Run {
     let counter = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = vec![];
-    for _ in 0..conns {
-        let (url, counter, errors) = (url.to_string(), counter.clone(), errors.clone());
+    for i in 0..conns {
+        let url = urls[i % urls.len()].clone();
+        let (counter, errors) = (counter.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
@@ -301,6 +322,58 @@ async fn main() {
     }
 }
 
+/// The servers measured side by side: the ceiling, sled, and PostgreSQL with one and two
+/// replicas (None when PostgreSQL is not installed).
+struct Servers {
+    ceiling: Vec<String>,
+    sled: Vec<String>,
+    pg_one: Option<Vec<String>>,
+    pg_two: Option<Vec<String>>,
+}
+
+async fn servers(dir: &std::path::Path) -> (Servers, Option<Scratch>) {
+    let ceiling = vec![ceiling_server().await];
+    let sled = vec![durable_server(config(&dir.join("sled"))).await];
+    let pg = match Scratch::start_durable() {
+        Ok(pg) => pg,
+        Err(e) => {
+            eprintln!("PostgreSQL columns skipped: {e}");
+            let s = Servers {
+                ceiling,
+                sled,
+                pg_one: None,
+                pg_two: None,
+            };
+            return (s, None);
+        }
+    };
+    let pg_server = |name: &'static str, url: String| {
+        let d = dir.join(name);
+        async move { durable_server(with_store(&d, &url)).await }
+    };
+    let one_db = pg.database().await.unwrap();
+    let two_db = pg.database().await.unwrap();
+    let pg_one = vec![pg_server("pg1", one_db).await];
+    let pg_two = vec![
+        pg_server("pg2a", two_db.clone()).await,
+        pg_server("pg2b", two_db).await,
+    ];
+    let s = Servers {
+        ceiling,
+        sled,
+        pg_one: Some(pg_one),
+        pg_two: Some(pg_two),
+    };
+    (s, Some(pg))
+}
+
+fn cells(r: Option<&Run>) -> String {
+    match r {
+        Some(r) => format!("{:.0} | {} | {}", r.rps, ms(r.p50), ms(r.p99)),
+        None => "n/a | n/a | n/a".into(),
+    }
+}
+
 async fn ingest(secs: u64) {
     println!(
         "## Webhook ingest ({secs} s per run, {} cores)\n",
@@ -308,11 +381,13 @@ async fn ingest(secs: u64) {
             .map(|n| n.get())
             .unwrap_or(0)
     );
-    println!("| connections | ceiling req/s | ceiling p50 ms | ceiling p99 ms | durable req/s | durable p50 ms | durable p99 ms | durable / ceiling | errors |");
-    println!("|---|---|---|---|---|---|---|---|---|");
-    let ceiling = ceiling_server().await;
+    println!("| connections | ceiling req/s | p50 ms | p99 ms | sled req/s | p50 ms | p99 ms | PostgreSQL, 1 replica req/s | p50 ms | p99 ms | PostgreSQL, 2 replicas req/s | p50 ms | p99 ms | errors |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let dir = tempfile::tempdir().unwrap();
-    let durable = durable_server(dir.path()).await;
+    for d in ["sled", "pg1", "pg2a", "pg2b"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    let (s, _pg) = servers(dir.path()).await;
     let only: Option<usize> = std::env::var("BENCH_CONNS")
         .ok()
         .and_then(|s| s.parse().ok());
@@ -320,18 +395,26 @@ async fn ingest(secs: u64) {
         .into_iter()
         .filter(|c| only.is_none_or(|o| o == *c))
     {
-        let c = load(&ceiling, conns, secs).await;
-        let d = load(&durable, conns, secs).await;
+        let c = load(&s.ceiling, conns, secs).await;
+        let d = load(&s.sled, conns, secs).await;
+        let p1 = match &s.pg_one {
+            Some(u) => Some(load(u, conns, secs).await),
+            None => None,
+        };
+        let p2 = match &s.pg_two {
+            Some(u) => Some(load(u, conns, secs).await),
+            None => None,
+        };
+        let errors = c.errors
+            + d.errors
+            + p1.as_ref().map_or(0, |r| r.errors)
+            + p2.as_ref().map_or(0, |r| r.errors);
         println!(
-            "| {conns} | {:.0} | {} | {} | {:.0} | {} | {} | {:.0} % | {} |",
-            c.rps,
-            ms(c.p50),
-            ms(c.p99),
-            d.rps,
-            ms(d.p50),
-            ms(d.p99),
-            100.0 * d.rps / c.rps.max(1.0),
-            c.errors + d.errors
+            "| {conns} | {} | {} | {} | {} | {errors} |",
+            cells(Some(&c)),
+            cells(Some(&d)),
+            cells(p1.as_ref()),
+            cells(p2.as_ref()),
         );
     }
 }

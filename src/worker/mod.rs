@@ -11,6 +11,7 @@
 //! across replicas. Due times, leases and sleeps follow the shared clock, so a test that moves
 //! a manual clock wakes the worker at once.
 
+mod held;
 mod notes;
 pub mod retry;
 mod steps;
@@ -20,7 +21,7 @@ use crate::ids::{ConnectionId, JobId};
 use crate::job::{Job, JobState, Outcome, TransitionError};
 use crate::outbound::Retry;
 use crate::runtime::{Current, Shared};
-use crate::store::{Hold, SaveError, StoreError};
+use crate::store::Hold;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -329,34 +330,6 @@ impl Worker {
         drop(guard);
     }
 
-    /// Run the job's step while renewing its lease; None when the lease was lost (the step is
-    /// dropped where it stands).
-    async fn under_lease(
-        &self,
-        rt: &crate::runtime::Runtime,
-        job: &mut Job,
-    ) -> Option<Result<Outcome, StepError>> {
-        let held = job.clone();
-        let length = self.current.get().config.worker.lease.0;
-        let every = (length / 3).max(Duration::from_millis(10));
-        let store = &self.shared.store;
-        let step = steps::run(rt, &self.shared, job);
-        tokio::pin!(step);
-        loop {
-            tokio::select! {
-                r = &mut step => return Some(r),
-                _ = tokio::time::sleep(every) => {
-                    let now = self.shared.clock.now();
-                    match store.renew(&held, now, now.plus(length)).await {
-                        Ok(true) => {}
-                        Ok(false) => return None,
-                        Err(e) => warn!(error = %e, "the job's lease could not be renewed; trying again"),
-                    }
-                }
-            }
-        }
-    }
-
     /// Let the job take what the step found (or its error); the metrics label of the outcome.
     fn settle(
         &self,
@@ -380,30 +353,6 @@ impl Worker {
                 tracing::error!(error = %e, "a step's outcome was refused (a bug in deskbridge)");
                 let message = format!("the step's outcome cannot be recorded: {e}");
                 self.on_error(job, StepError::permanent(message), now)
-            }
-        }
-    }
-
-    /// Save the step's result; whether it was saved.
-    async fn save(&self, job: &mut Job) -> bool {
-        let now = self.shared.clock.now();
-        match self.shared.store.save_held(job, now, Hold::Release).await {
-            Ok(()) => true,
-            Err(SaveError::Conflict) => {
-                info!("the job changed during its step (cancelled?); its outcome is dropped");
-                false
-            }
-            Err(SaveError::LeaseLost) => {
-                warn!("the job's lease was lost before its outcome was recorded; another worker has it");
-                false
-            }
-            Err(SaveError::Store(StoreError::Invalid(e))) => {
-                tracing::error!(error = %e, "the step's result was refused (a bug in deskbridge)");
-                false
-            }
-            Err(SaveError::Store(e)) => {
-                warn!(error = %e, "the step's outcome could not be saved; it will run again");
-                false
             }
         }
     }
