@@ -102,21 +102,7 @@ impl Drop for Ingest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ConnectionId, EventId, TicketRef};
-    use crate::job::NewJob;
-
-    fn job(ticket: &str, event: &str) -> Job {
-        let n = NewJob {
-            connection: ConnectionId::new("c"),
-            ticket: TicketRef::new(ticket),
-            ticket_number: None,
-            event_id: Some(EventId::new(event)),
-            vendor: None,
-            rule: None,
-            hint: Default::default(),
-        };
-        Job::new(n, crate::clock::Millis(1000))
-    }
+    use crate::store::tests::job;
 
     #[test]
     fn a_corrupt_record_fails_only_the_webhook_that_reads_it() {

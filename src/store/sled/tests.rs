@@ -3,24 +3,8 @@
 use super::jobs::enqueue_batch_tx;
 use super::SledBackend;
 use crate::clock::Millis;
-use crate::ids::{ConnectionId, EventId, TicketRef};
-use crate::job::{Job, NewJob};
+use crate::store::tests::job;
 use crate::store::{Enqueued, Store};
-
-fn job(ticket: &str, event: &str) -> Job {
-    Job::new(
-        NewJob {
-            connection: ConnectionId::new("c"),
-            ticket: TicketRef::new(ticket),
-            ticket_number: None,
-            event_id: Some(EventId::new(event)),
-            vendor: None,
-            rule: None,
-            hint: Default::default(),
-        },
-        Millis(1000),
-    )
-}
 
 #[tokio::test]
 async fn one_batch_sees_its_own_duplicates_and_second_clicks() {

@@ -72,7 +72,9 @@ both!(
     retention_deletes_old_finished_jobs_and_attached_artifacts,
 );
 
-pub(super) fn job(ticket: &str, event: &str) -> Job {
+/// A new job on ticket `ticket` of connection "c" for delivery `event` (other stores' tests
+/// use it too).
+pub(crate) fn job(ticket: &str, event: &str) -> Job {
     Job::new(
         NewJob {
             connection: ConnectionId::new("c"),
