@@ -142,6 +142,18 @@ pub fn holds(stored: &Job, f: &Fence) -> bool {
             .is_some_and(|l| l.owner == f.owner && l.until > f.now)
 }
 
+/// `next` as it should be stored over `old`: a checkpoint that keeps its lease keeps the
+/// lease's latest end too (renewals move it in the store, not in the step's copy of the job).
+pub fn with_latest_lease(next: &Job, old: &Job) -> Job {
+    let mut next = next.clone();
+    if let (Some(n), Some(o)) = (&mut next.lease, &old.lease) {
+        if n.owner == o.owner && next.fence == old.fence {
+            n.until = n.until.max(o.until);
+        }
+    }
+    next
+}
+
 /// Whether a job may be leased at `now`: live, due, and not held under a running lease.
 pub fn leasable(job: &Job, now: Millis) -> bool {
     !job.state().is_terminal()

@@ -28,11 +28,24 @@ impl Worker {
                     let now = self.shared.clock.now();
                     match store.renew(&held, now, now.plus(length)).await {
                         Ok(true) => {}
-                        Ok(false) => return None,
+                        Ok(false) if self.taken_over(&held).await => return None,
+                        // An admin changed the job (a cancel clears its lease): the step ends
+                        // and its outcome is refused as a conflict, as without replicas.
+                        Ok(false) => {}
                         Err(e) => warn!(error = %e, "the job's lease could not be renewed; trying again"),
                     }
                 }
             }
+        }
+    }
+
+    /// Whether another worker has leased the job since `held` was (its fencing generation
+    /// moved on), or it is gone.
+    async fn taken_over(&self, held: &Job) -> bool {
+        match self.shared.store.get(&held.id).await {
+            Ok(Some(now)) => now.fence != held.fence,
+            Ok(None) => true,
+            Err(_) => false,
         }
     }
 

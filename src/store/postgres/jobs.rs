@@ -231,7 +231,7 @@ pub(super) async fn write(
     if old.rev != expect_rev {
         return Ok(Written::Conflict);
     }
-    put(&mut tx, next).await?;
+    put(&mut tx, &backend::with_latest_lease(next, &old)).await?;
     tx.commit().await?;
     Ok(Written::Ok)
 }

@@ -160,7 +160,7 @@ impl SledBackend {
             if old.rev != expect_rev {
                 return Ok(Written::Conflict);
             }
-            write_job(t, next, Some(&old))?;
+            write_job(t, &backend::with_latest_lease(next, &old), Some(&old))?;
             Ok(Written::Ok)
         })?;
         Ok(res)

@@ -231,9 +231,19 @@ async fn a_checkpoint_keeps_the_lease_and_the_outcome_gives_it_back(fx: Fx) {
         .await
         .unwrap()
         .unwrap();
+    assert!(s.renew(&j, T0, Millis(20_000)).await.unwrap());
     j.record(T0, 1, None, "half way".into());
     s.save_held(&mut j, T0, Hold::Keep).await.unwrap();
     assert!(s.due_jobs(T0, 10).await.unwrap().is_empty(), "still held");
+    let past_first_end = Millis(15_000);
+    let taken = fx
+        .other
+        .lease(&a.id, 8, past_first_end, Millis(30_000))
+        .await;
+    assert!(
+        taken.unwrap().is_none(),
+        "the checkpoint kept the renewed end of the lease"
+    );
     assert!(fx
         .other
         .lease(&a.id, 8, T0, Millis(9_000))
