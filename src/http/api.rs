@@ -346,6 +346,22 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
     ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }
 
+/// The key that signs manifests now, and the earlier ones `verify` still accepts.
 pub async fn public_key(State(st): State<AppState>) -> Json<Value> {
-    Json(json!({"algorithm": "ed25519", "public_key": st.shared.audit.public_key()}))
+    let key = st.shared.audit.public_key();
+    let previous: Vec<Value> = st
+        .current
+        .get()
+        .config
+        .server
+        .audit_keys_previous
+        .iter()
+        .map(|k| json!({"public_key": k, "key_id": crate::audit::key_id(k)}))
+        .collect();
+    Json(json!({
+        "algorithm": "ed25519",
+        "key_id": crate::audit::key_id(&key),
+        "public_key": key,
+        "previous": previous,
+    }))
 }

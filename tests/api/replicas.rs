@@ -283,6 +283,32 @@ async fn two_replicas_share_webhooks_and_jobs_and_each_ticket_gets_one_of_everyt
     }
     assert_eq!(c.st.sessions().len(), jobs.len(), "one session per ticket");
     c.assert_never_concurrent();
+
+    // every replica signs with the one key from server.audit_key, and says so
+    let mut keys = vec![];
+    for r in &c.reps {
+        let url = format!("{}/api/v1/audit/public-key", r.base);
+        let k: Value = c
+            .client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        keys.push(k["public_key"].as_str().unwrap().to_string());
+    }
+    assert_eq!(keys[0], keys[1]);
+    let dl = tempfile::tempdir().unwrap();
+    for (sys_id, _) in &jobs {
+        for a in c.snow.attachments(sys_id) {
+            std::fs::write(dl.path().join(&a.file_name), &a.bytes).unwrap();
+        }
+    }
+    let report = deskbridge::artifacts::verify_paths(&[dl.path().to_path_buf()], &keys[..1]);
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(report.manifests.len(), jobs.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -336,8 +336,8 @@ pub(super) async fn purge(
         .rows_affected() as usize;
     // Settled: ended, and every artifact has its attachment record.
     let candidates = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM jobs WHERE due_at IS NULL AND updated_at < $1 \
-         AND EXISTS (SELECT 1 FROM artifacts a WHERE a.job_id = jobs.id)"
+        "SELECT {COLUMNS} FROM jobs WHERE id IN (SELECT DISTINCT job_id FROM artifacts) \
+         AND due_at IS NULL AND updated_at < $1"
     ))
     .bind(artifacts_before.0)
     .fetch_all(&mut *tx)

@@ -2,7 +2,7 @@
 //! list. Each function is one sled transaction over the trees it touches.
 
 use super::keys;
-use super::{SledBackend, ATTACHED, DEDUP, DUE, JOBS, LEASED, OPEN, STATES, TICKETS};
+use super::{SledBackend, ATTACHED, DEDUP, DUE, ENDED, JOBS, LEASED, OPEN, STATES, TICKETS};
 use crate::clock::Millis;
 use crate::ids::JobId;
 use crate::job::{Job, Lease};
@@ -28,6 +28,12 @@ fn write_job(t: Tx, job: &Job, old: Option<&Job>) -> TxResult<()> {
     if let Some(old) = old {
         t[DUE].remove(keys::due(old.due_at(), &id))?;
         t[STATES].remove(keys::state(old.state().code(), &id))?;
+        if old.state().is_terminal() {
+            t[ENDED].remove(keys::due(old.updated_at(), &id))?;
+        }
+    }
+    if job.state().is_terminal() {
+        t[ENDED].insert(keys::due(job.updated_at(), &id), &[])?;
     }
     t[LEASED].remove(id.as_bytes().as_slice())?;
     match &job.lease {

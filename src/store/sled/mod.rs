@@ -10,6 +10,8 @@
 //! - `tickets`: connection ++ ticket ++ job id → (): every job ever run for a ticket.
 //! - `states`: state code ++ job id → (): counts and state filters without reading jobs.
 //! - `attached`: connection ++ ticket ++ file name → what was attached where, by which job.
+//! - `ended`: last change (u64 BE) ++ job id → () for every ended job: what retention reads,
+//!   oldest first, without decoding the rest.
 //! - `artifacts`: job id ++ file name → the artifact's bytes.
 //! - `kv`: small named values (vendor token pairs, cached team ids).
 //!
@@ -52,8 +54,9 @@ const OPEN: usize = 4;
 const TICKETS: usize = 5;
 const STATES: usize = 6;
 const ATTACHED: usize = 7;
-const TREE_NAMES: [&str; 8] = [
-    "jobs", "due", "leased", "dedup", "open", "tickets", "states", "attached",
+const ENDED: usize = 8;
+const TREE_NAMES: [&str; 9] = [
+    "jobs", "due", "leased", "dedup", "open", "tickets", "states", "attached", "ended",
 ];
 
 pub struct SledBackend {
@@ -99,6 +102,7 @@ impl SledBackend {
             locks: Default::default(),
         };
         b.recover_leases()?;
+        b.index_ended_jobs()?;
         Ok(b)
     }
 

@@ -48,3 +48,22 @@ async fn leases_are_given_back_when_the_store_is_opened_again() {
         "the crashed holder's job is due again at once"
     );
 }
+
+#[tokio::test]
+async fn a_store_written_before_the_ended_index_gets_it_at_open_and_retention_finds_its_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut old = job("t1", "e1");
+    old.cancel(Millis(3_000)).unwrap();
+    {
+        let b = SledBackend::open(dir.path()).unwrap();
+        b.insert_bulk_sync(std::slice::from_ref(&old)).unwrap();
+        // as an older build left it: no `ended` entries, no marker
+        b.tree(super::ENDED).clear().unwrap();
+        b.db.remove(b"\0ended-indexed").unwrap();
+        b.db.flush().unwrap();
+    }
+    let store = Store::open_sled(dir.path()).unwrap();
+    let purged = store.purge(Millis(5_000), Millis(5_000)).await.unwrap();
+    assert_eq!(purged.jobs, 1);
+    assert!(store.get(&old.id).await.unwrap().is_none());
+}
