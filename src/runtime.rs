@@ -135,6 +135,7 @@ impl Runtime {
             store: shared.store.clone(),
             metrics: shared.metrics.clone(),
             timeout,
+            clock: shared.clock.clone(),
         };
         let itsm = config
             .itsm

@@ -13,7 +13,7 @@ pub mod registry;
 pub mod splashtop;
 pub mod sunlogin;
 
-use crate::clock::Millis;
+use crate::clock::{Clock, Millis};
 use crate::config::{ArtifactKind, VendorConfig, VendorOptions};
 use crate::ids::{JobId, VendorId};
 use crate::metrics::Metrics;
@@ -206,6 +206,9 @@ pub struct BuildCtx {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub timeout: Duration,
+    /// "Now" for deciding whether a stored token is about to expire: the service's clock, so a
+    /// test that moves it sees a token go stale without waiting its life out.
+    pub clock: Clock,
 }
 
 /// An adapter's settings type: what `[[vendor]]` holds for its kind besides `id`, `kind`,

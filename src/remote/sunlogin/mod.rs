@@ -100,6 +100,7 @@ impl Sunlogin {
             password.clone(),
             &ctx.store,
             ctx.metrics.clone(),
+            ctx.clock.clone(),
         );
         Sunlogin {
             id: cfg.id.clone(),

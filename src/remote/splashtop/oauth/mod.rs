@@ -9,7 +9,7 @@
 //! can run the browser flow again in time. The token endpoint itself is assumed (`assumed.rs`).
 
 use super::{assumed, OAuth2};
-use crate::clock::Millis;
+use crate::clock::{Clock, Millis};
 use crate::config::Secret;
 use crate::ids::VendorId;
 use crate::metrics::Metrics;
@@ -63,10 +63,6 @@ impl OAuthPair {
     }
 }
 
-fn now() -> i64 {
-    Millis::now().unix_secs()
-}
-
 /// "2 days 23 hours", "5 hours", "12 minutes": how an admin reads a deadline.
 fn human(secs: i64) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
@@ -102,6 +98,8 @@ pub struct OAuth {
     up: Upstream,
     slot: GrantSlot<OAuthPair>,
     metrics: Arc<Metrics>,
+    /// Judges the tokens' ends: the service's clock, which a test may move.
+    clock: Clock,
     /// The refresh token last refused for good and the message, for the status API. It counts
     /// while that token is still the stored one: an authorisation through the callback (another
     /// `OAuth` value, same store) replaces the pair and so clears it.
@@ -144,9 +142,14 @@ impl OAuth {
             portal,
             slot: GrantSlot::new(&ctx.store, format!("splashtop/{id}/oauth"), what),
             metrics: ctx.metrics.clone(),
+            clock: ctx.clock.clone(),
             failure: Mutex::new(None),
             last_warned: AtomicI64::new(0),
         }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().unix_secs()
     }
 
     fn start_url(&self) -> String {
@@ -193,7 +196,7 @@ impl OAuth {
                 self.vendor
             ))
         })?;
-        let t = now();
+        let t = self.now();
         let given_refresh = v["refresh_token"]
             .as_str()
             .filter(|s| !s.is_empty())
@@ -270,11 +273,11 @@ impl OAuth {
     /// A fresh access token, refreshed (once, whoever asks) when it is about to expire.
     pub async fn bearer(&self) -> Result<Secret> {
         if let Some(p) = self.slot.load()? {
-            if p.value.fresh(now(), 0) {
+            if p.value.fresh(self.now(), 0) {
                 return Ok(Secret::new(p.value.access_token));
             }
         }
-        self.renew_if(|p| !p.fresh(now(), 0)).await
+        self.renew_if(|p| !p.fresh(self.now(), 0)).await
     }
 
     /// Splashtop refused `refused`: a new token, unless someone already replaced it.
@@ -329,7 +332,7 @@ impl OAuth {
         };
         st.access_token_expires_at = Some(Millis::from_unix_secs(pair.access_expires_at));
         st.refresh_token_expires_at = Some(Millis::from_unix_secs(pair.refresh_expires_at));
-        let left = pair.refresh_expires_at - now();
+        let left = pair.refresh_expires_at - self.now();
         let at = Millis::from_unix_secs(pair.refresh_expires_at);
         let failure = self
             .failure
@@ -356,8 +359,11 @@ impl OAuth {
     /// an admin must do (at most hourly).
     pub async fn keep_alive(&self) {
         if let Ok(Some(p)) = self.slot.load() {
-            if !p.value.fresh(now(), KEEPER_AHEAD_SECS) {
-                if let Err(e) = self.renew_if(|p| !p.fresh(now(), KEEPER_AHEAD_SECS)).await {
+            if !p.value.fresh(self.now(), KEEPER_AHEAD_SECS) {
+                if let Err(e) = self
+                    .renew_if(|p| !p.fresh(self.now(), KEEPER_AHEAD_SECS))
+                    .await
+                {
                     tracing::warn!(vendor = %self.vendor, error = %e, "the Splashtop access token could not be renewed ahead of time");
                 }
             }
@@ -365,8 +371,8 @@ impl OAuth {
         let st = self.status();
         let Some(warning) = st.warning else { return };
         let last = self.last_warned.load(Ordering::Relaxed);
-        if now() - last >= WARN_EVERY_SECS {
-            self.last_warned.store(now(), Ordering::Relaxed);
+        if self.now() - last >= WARN_EVERY_SECS {
+            self.last_warned.store(self.now(), Ordering::Relaxed);
             tracing::warn!(vendor = %self.vendor, state = st.state, "{warning}");
         }
     }
