@@ -2,7 +2,8 @@
 //! simulators of the `deskbridge-sim` crate, each test with its own ports. One test binary (zero-to-production
 //! style) so the crate is linked once.
 
-mod helpers;
+mod harness;
+mod servicenow;
 
 mod api;
 mod clock;
