@@ -115,12 +115,8 @@ pub fn note_with(snow: &ServiceNowSim, sys_id: &str, needle: &str) -> String {
 
 /// The files on the incident.
 pub fn files(snow: &ServiceNowSim, sys_id: &str) -> Vec<Attached> {
-    let file = |a: deskbridge_sim::servicenow::SimAttachment| Attached {
-        name: a.file_name,
-        bytes: a.bytes,
-        remote_id: a.sys_id,
-    };
-    snow.attachments(sys_id).into_iter().map(file).collect()
+    let files = snow.attachments(sys_id).into_iter();
+    files.map(Attached::from).collect()
 }
 
 /// The names of the files on the incident.

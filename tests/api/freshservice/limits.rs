@@ -98,12 +98,7 @@ async fn a_transcript_that_cannot_fit_even_compressed_is_named_in_the_summary_no
     end_with_chat(&app, &id, lines).await;
     let job = app.wait_for_state(&id, "done", 15).await;
 
-    let names: Vec<String> = app
-        .fs
-        .attachments(ticket)
-        .into_iter()
-        .map(|f| f.name)
-        .collect();
+    let names = app.file_names(ticket);
     assert!(names.iter().all(|n| !n.contains("chat")), "{names:?}");
     assert_eq!(
         names.len(),

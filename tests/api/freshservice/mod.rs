@@ -9,7 +9,7 @@ mod flow;
 mod limits;
 
 use crate::harness::*;
-use deskbridge_sim::freshservice::{SimFile, SimTicket};
+use deskbridge_sim::freshservice::SimTicket;
 use deskbridge_sim::{FreshserviceSim, SessionEnd, SplashtopSim};
 use serde_json::Value;
 
@@ -106,36 +106,26 @@ impl FsApp {
         end_session(&self.api, &self.splashtop, id, end).await
     }
 
-    /// The text of the first note on the ticket containing `needle`.
-    pub fn note_with(&self, ticket: u64, needle: &str) -> String {
-        let n = self
-            .fs
-            .notes(ticket)
-            .into_iter()
-            .find(|n| n.body_text.contains(needle));
-        n.unwrap_or_else(|| panic!("no note with {needle:?}"))
-            .body_text
+    /// The text of each note on the ticket, oldest first.
+    pub fn note_texts(&self, ticket: u64) -> Vec<String> {
+        let notes = self.fs.notes(ticket).into_iter();
+        notes.map(|n| n.body_text).collect()
     }
 
-    /// The files on the ticket, for [`TestApp::assert_artifacts_match`].
-    pub fn files(&self, ticket: u64) -> Vec<Attached> {
-        let file = |f: SimFile| Attached {
-            name: f.name,
-            bytes: f.bytes,
-            remote_id: f.id.to_string(),
-        };
-        self.fs.attachments(ticket).into_iter().map(file).collect()
+    /// The text of the first note on the ticket containing `needle`.
+    pub fn note_with(&self, ticket: u64, needle: &str) -> String {
+        first_with(self.note_texts(ticket), needle)
     }
 
     /// Notes on the ticket whose text contains `needle`.
     pub fn notes_with(&self, ticket: u64, needle: &str) -> usize {
-        let texts: Vec<String> = self
-            .fs
-            .notes(ticket)
-            .into_iter()
-            .map(|n| n.body_text)
-            .collect();
-        count_with(&texts, needle)
+        count_with(&self.note_texts(ticket), needle)
+    }
+
+    /// The files on the ticket, for [`TestApp::assert_artifacts_match`].
+    pub fn files(&self, ticket: u64) -> Vec<Attached> {
+        let files = self.fs.attachments(ticket).into_iter();
+        files.map(Attached::from).collect()
     }
 
     /// The names of the files on the ticket.

@@ -25,4 +25,6 @@ pub use job::{
     answer_later, assert_retried_after, error_of_job, last_detail, retry_waits, step_errors, steps,
 };
 pub use splashtop::end_session;
-pub use ticket::{assert_each_artifact_once, count_with, counts, found_existing, marker, Attached};
+pub use ticket::{
+    assert_each_artifact_once, count_with, counts, first_with, found_existing, marker, Attached,
+};

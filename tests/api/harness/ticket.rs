@@ -14,6 +14,12 @@ pub fn count_with<S: AsRef<str>>(texts: &[S], needle: &str) -> usize {
     texts.iter().filter(|t| t.as_ref().contains(needle)).count()
 }
 
+/// The first of `texts` containing `needle` (panics naming it when there is none).
+pub fn first_with(texts: Vec<String>, needle: &str) -> String {
+    let found = texts.into_iter().find(|t| t.contains(needle));
+    found.unwrap_or_else(|| panic!("nothing with {needle:?}"))
+}
+
 /// How many times each name occurs.
 pub fn counts(names: impl IntoIterator<Item = String>) -> HashMap<String, usize> {
     let mut m = HashMap::new();
@@ -53,6 +59,50 @@ pub struct Attached {
     pub bytes: Vec<u8>,
     /// The system's id for it.
     pub remote_id: String,
+}
+
+impl From<deskbridge_sim::SimAttachment> for Attached {
+    fn from(a: deskbridge_sim::SimAttachment) -> Self {
+        let (name, bytes, remote_id) = (a.file_name, a.bytes, a.sys_id);
+        Attached {
+            name,
+            bytes,
+            remote_id,
+        }
+    }
+}
+
+impl From<deskbridge_sim::SimJiraAttachment> for Attached {
+    fn from(a: deskbridge_sim::SimJiraAttachment) -> Self {
+        let (name, bytes, remote_id) = (a.file_name, a.bytes, a.id);
+        Attached {
+            name,
+            bytes,
+            remote_id,
+        }
+    }
+}
+
+impl From<deskbridge_sim::zendesk::SimFile> for Attached {
+    fn from(f: deskbridge_sim::zendesk::SimFile) -> Self {
+        let (name, bytes, remote_id) = (f.file_name, f.bytes, f.id.to_string());
+        Attached {
+            name,
+            bytes,
+            remote_id,
+        }
+    }
+}
+
+impl From<deskbridge_sim::freshservice::SimFile> for Attached {
+    fn from(f: deskbridge_sim::freshservice::SimFile) -> Self {
+        let (name, bytes, remote_id) = (f.name, f.bytes, f.id.to_string());
+        Attached {
+            name,
+            bytes,
+            remote_id,
+        }
+    }
 }
 
 /// The job reports each file's hash and where it went, they match what the ticket holds, and

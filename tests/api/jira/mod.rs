@@ -9,7 +9,6 @@ mod hooks;
 mod limits;
 
 use crate::harness::*;
-use deskbridge_sim::jira::SimJiraAttachment;
 use deskbridge_sim::{JiraSim, SessionEnd, SimIssue, SimWebhook, SplashtopSim};
 use serde_json::Value;
 
@@ -141,37 +140,27 @@ impl JiraApp {
         v["job_id"].as_str().unwrap().to_string()
     }
 
+    /// The body of each comment on the issue, oldest first.
+    pub fn comment_texts(&self, key: &str) -> Vec<String> {
+        let comments = self.jira.comments(key).into_iter();
+        comments.map(|c| c.body).collect()
+    }
+
     /// Comments on the issue whose body contains `needle`.
     pub fn comments_with(&self, key: &str, needle: &str) -> usize {
-        let bodies: Vec<String> = self
-            .jira
-            .comments(key)
-            .into_iter()
-            .map(|c| c.body)
-            .collect();
-        count_with(&bodies, needle)
+        count_with(&self.comment_texts(key), needle)
     }
 
     /// The first comment on the issue containing `needle`.
     pub fn comment_with(&self, key: &str, needle: &str) -> String {
-        let c = self
-            .jira
-            .comments(key)
-            .into_iter()
-            .find(|c| c.body.contains(needle));
-        c.unwrap_or_else(|| panic!("no comment with {needle:?}"))
-            .body
+        first_with(self.comment_texts(key), needle)
     }
 
     /// The files on the issue, for [`TestApp::assert_artifacts_match`] (the remote id is the
     /// Jira attachment id).
     pub fn files(&self, key: &str) -> Vec<Attached> {
-        let file = |a: SimJiraAttachment| Attached {
-            name: a.file_name,
-            bytes: a.bytes,
-            remote_id: a.id,
-        };
-        self.jira.attachments(key).into_iter().map(file).collect()
+        let files = self.jira.attachments(key).into_iter();
+        files.map(Attached::from).collect()
     }
 
     /// The names of the files attached to the issue.

@@ -8,7 +8,7 @@ mod inbound;
 mod integrations;
 
 use crate::harness::*;
-use deskbridge_sim::zendesk::{SimComment, SimFile, SimTicket};
+use deskbridge_sim::zendesk::{SimComment, SimTicket};
 use deskbridge_sim::{SessionEnd, SplashtopSim, WebhookDelivery, ZendeskSim};
 use serde_json::Value;
 
@@ -118,12 +118,8 @@ impl ZdApp {
 
     /// The files on the ticket, for [`TestApp::assert_artifacts_match`].
     pub fn files(&self, ticket: u64) -> Vec<Attached> {
-        let file = |a: SimFile| Attached {
-            name: a.file_name,
-            bytes: a.bytes,
-            remote_id: a.id.to_string(),
-        };
-        self.zd.attachments(ticket).into_iter().map(file).collect()
+        let files = self.zd.attachments(ticket).into_iter();
+        files.map(Attached::from).collect()
     }
 
     /// The jobs of the Zendesk connection.
@@ -133,13 +129,8 @@ impl ZdApp {
 
     /// Comments whose body contains `needle`.
     pub fn comments_with(&self, ticket: u64, needle: &str) -> usize {
-        let bodies: Vec<String> = self
-            .zd
-            .comments(ticket)
-            .into_iter()
-            .map(|c| c.body)
-            .collect();
-        count_with(&bodies, needle)
+        let comments = self.zd.comments(ticket);
+        comments.iter().filter(|c| c.body.contains(needle)).count()
     }
 
     /// The names of the files on the ticket.
