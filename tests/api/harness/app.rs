@@ -132,8 +132,8 @@ impl TestApp {
 
     /// Wait until the job has retried after its `nth` error (from 0) containing `needle`, and
     /// move the clock to when it was told to come back, so the test does not wait the
-    /// `Retry-After` out in real time. [`super::job::retry_waits`] then reads from the history how long the
-    /// job waited on the service's clock.
+    /// `Retry-After` out in real time. [`super::job::retry_waits`] then reads from the history
+    /// how long the job waited on the service's clock.
     pub async fn skip_retry_wait(&self, id: &str, needle: &str, nth: usize) {
         let job = self
             .wait_until(id, &format!("retry {nth} after {needle:?}"), 15, |j| {
