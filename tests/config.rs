@@ -234,3 +234,81 @@ fn an_account_id_is_only_for_zendesk_and_is_numeric() {
     assert!(e.reason.contains("numeric"), "{e}");
     assert!(load_str(&zendesk("12514403"), "x.toml").is_ok());
 }
+
+/// Issue 9 item 1: a blank secret, wherever it sits, is refused naming its field: an empty
+/// variable, an empty `file:`, or blanks written inline.
+#[test]
+fn a_blank_secret_anywhere_is_refused_naming_the_field() {
+    std::env::set_var("DESKBRIDGE_TEST_EMPTY_SECRET", "");
+    let dir = tempfile::tempdir().unwrap();
+    let empty_file = dir.path().join("empty");
+    std::fs::write(&empty_file, "\n").unwrap();
+    let blanks = [
+        "${DESKBRIDGE_TEST_EMPTY_SECRET}".to_string(),
+        format!("file:{}", empty_file.display()),
+        "   ".to_string(),
+    ];
+    let systems = r#"
+[server]
+admin_token = "A1"
+auditor_token = "A2"
+[[itsm]]
+id = "snow"
+kind = "servicenow"
+base_url = "https://acme.service-now.com"
+auth = { type = "basic", username = "u", password = "S1" }
+inbound = { type = "hmac", secret = "S2" }
+[[itsm]]
+id = "jira"
+kind = "jira"
+base_url = "https://acme.atlassian.net"
+auth = { type = "api_token", email = "a@acme.example", token = "J1" }
+inbound = { type = "hub_signature", secret = "J2" }
+[[itsm]]
+id = "zd"
+kind = "zendesk"
+base_url = "https://acme.zendesk.com"
+auth = { type = "api_token", email = "a@acme.example", token = "Z1" }
+inbound = { type = "zendesk_signature", secret = "Z2" }
+[[itsm]]
+id = "fs"
+kind = "freshservice"
+base_url = "https://acme.freshservice.com"
+auth = { type = "api_key", key = "F1" }
+inbound = { type = "shared_header", header = "X-Token", secret = "F2" }
+[[vendor]]
+id = "st"
+kind = "splashtop"
+base_url = "https://webapi.splashtop.com"
+auth = { type = "bearer", token = "V1" }
+[[vendor]]
+id = "sl"
+kind = "sunlogin"
+base_url = "https://sunlogin.example.cn"
+auth = { type = "sunlogin", app_key = "k", app_secret = "V2", account = "a", password = "V3" }
+"#;
+    assert!(load_str(systems, "x.toml").is_ok());
+    let fields = [
+        ("A1", "server.admin_token"),
+        ("A2", "server.auditor_token"),
+        ("S1", "itsm[0].auth.password"),
+        ("S2", "itsm[0].inbound.secret"),
+        ("J1", "itsm[1].auth.token"),
+        ("J2", "itsm[1].inbound.secret"),
+        ("Z1", "itsm[2].auth.token"),
+        ("Z2", "itsm[2].inbound.secret"),
+        ("F1", "itsm[3].auth.key"),
+        ("F2", "itsm[3].inbound.secret"),
+        ("V1", "vendor[0].auth.token"),
+        ("V2", "vendor[1].auth.app_secret"),
+        ("V3", "vendor[1].auth.password"),
+    ];
+    for (marker, field) in fields {
+        for blank in &blanks {
+            let text = systems.replace(&format!("\"{marker}\""), &format!("\"{blank}\""));
+            let e = err(&text);
+            assert_eq!(e.field, field, "{blank:?} for {marker}: {e}");
+            assert!(e.reason.contains("empty or blank"), "{e}");
+        }
+    }
+}

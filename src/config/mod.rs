@@ -8,7 +8,7 @@
 
 pub mod auth;
 mod load;
-mod secret;
+pub(crate) mod secret;
 pub mod sections;
 mod validate;
 

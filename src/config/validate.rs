@@ -22,14 +22,6 @@ pub(super) fn validate(cfg: &Config, file: &str) -> Result<(), ConfigError> {
     if let Some(u) = &cfg.server.public_url {
         check_url(u).or_else(|r| err("server.public_url".into(), r))?;
     }
-    for (field, token) in [
-        ("server.admin_token", &cfg.server.admin_token),
-        ("server.auditor_token", &cfg.server.auditor_token),
-    ] {
-        if token.as_ref().is_some_and(|t| t.expose().trim().is_empty()) {
-            return err(field.into(), "is empty (an unset variable or an empty file?): set a real token or remove the key".into());
-        }
-    }
     if cfg.server.max_body_bytes == 0 {
         return err(
             "server.max_body_bytes".into(),
