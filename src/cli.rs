@@ -76,7 +76,13 @@ fn load_config(explicit: Option<&Path>) -> Result<Config, String> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init();
+    use crate::telemetry::{init, Purpose};
+    let defaults = crate::config::LogConfig::default();
+    match &cli.command {
+        Command::Serve { .. } => {} // once its configuration is read
+        Command::Demo => init(&defaults, Purpose::Demo),
+        _ => init(&defaults, Purpose::Command),
+    }
     let result = match cli.command {
         Command::Serve { config } => serve(config.as_deref()),
         Command::Demo => runtime().and_then(|rt| rt.block_on(crate::demo::run())),
@@ -96,9 +102,12 @@ pub fn main() -> ExitCode {
         } => verify(config.as_deref(), public_key, &paths),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            crate::telemetry::flush(std::time::Duration::from_millis(500));
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("deskbridge: {e}");
+            crate::telemetry::last_words(&format!("deskbridge: {e}"));
             ExitCode::FAILURE
         }
     }
@@ -113,6 +122,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 fn serve(path: Option<&Path>) -> Result<(), String> {
     let cfg = load_config(path)?;
+    crate::telemetry::init(&cfg.log, crate::telemetry::Purpose::Serve);
     if cfg.source.is_none() {
         tracing::info!("no {DEFAULT_CONFIG}: running on the built-in default (127.0.0.1:8080, data in ./data, no connections)");
     }

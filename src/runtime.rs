@@ -137,6 +137,9 @@ impl Runtime {
             timeout,
             clock: shared.clock.clone(),
         };
+        for c in &config.itsm {
+            shared.metrics.declare_connection(c.id.as_str());
+        }
         let itsm = config
             .itsm
             .iter()

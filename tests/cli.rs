@@ -304,3 +304,27 @@ fn rules_test_shows_the_normalised_ticket_and_why_each_rule_matched_or_not() {
         .contains("queue \"Service Desk\" is not one of [\"Network\"]"));
     assert_eq!(v["on_webhook"]["trace"][1]["outcome"], "matched");
 }
+
+/// Issue 10 item 2: the demo's story on stdout has no log lines in it, and stderr stays empty.
+#[test]
+fn the_demo_tells_its_story_without_log_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deskbridge"))
+        .arg("demo")
+        .env_remove("RUST_LOG")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("--- ticket after ---"), "{stdout}");
+    assert!(
+        !stdout.contains(" INFO ") && !stdout.contains(" WARN "),
+        "{stdout}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

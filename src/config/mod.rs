@@ -33,6 +33,8 @@ pub struct Config {
     pub worker: WorkerConfig,
     #[serde(default)]
     pub templates: TemplatesConfig,
+    #[serde(default)]
+    pub log: LogConfig,
     /// `[[itsm]]`, read by kind (see `sections.rs`), not by this derive.
     #[serde(skip)]
     pub itsm: Vec<ItsmConfig>,
@@ -144,6 +146,25 @@ impl Default for RetryConfig {
 pub struct TemplatesConfig {
     /// A directory whose `<name>.j2` files replace the built-in templates of the same name.
     pub dir: Option<PathBuf>,
+}
+
+/// `[log]`: how the service logs. `RUST_LOG` and `DESKBRIDGE_LOG_FORMAT` override these.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A filter in `RUST_LOG` syntax (`info`, `warn,deskbridge=debug`); default `info`.
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One line per event, for a terminal or journald.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 /// The `kind` of a connection or a vendor: a name its registry knows (`src/itsm/registry.rs`,

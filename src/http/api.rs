@@ -6,6 +6,7 @@ use crate::clock::Millis;
 use crate::ids::{ConnectionId, JobId};
 use crate::itsm::Inbound;
 use crate::job::{Job, JobState};
+use crate::metrics::Scrape;
 use crate::rules::{self, Certainty};
 use crate::store::{JobFilter, SaveError, StoreError};
 use axum::extract::{Path, Query, State};
@@ -309,33 +310,25 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
 }
 
 pub async fn metrics(State(st): State<AppState>) -> Response {
-    let mut gauges = vec![];
-    for (s, n) in st.shared.store.count_by_state() {
-        gauges.push((
-            "deskbridge_jobs",
-            vec![("state".to_string(), s.as_str().to_string())],
-            n as f64,
-        ));
-    }
-    gauges.push((
-        "deskbridge_store_bytes",
-        vec![],
-        st.shared.store.size_on_disk() as f64,
-    ));
     let now = Millis::now();
     let rt = st.current.get();
-    for (id, vendor) in &rt.vendors {
-        if let Some(end) = vendor.credentials().refresh_token_expires_at {
-            let left = (end.0 - now.0) as f64 / 1000.0;
-            gauges.push((
-                "deskbridge_vendor_refresh_token_expires_in_seconds",
-                vec![("vendor".to_string(), id.to_string())],
-                left.floor(),
-            ));
-        }
-    }
-    let text = st.shared.metrics.render(&gauges);
-    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+    let refresh_expires_in = rt
+        .vendors
+        .iter()
+        .filter_map(|(id, vendor)| {
+            let end = vendor.credentials().refresh_token_expires_at?;
+            Some((id.to_string(), ((end.0 - now.0) as f64 / 1000.0).floor()))
+        })
+        .collect();
+    let scrape = Scrape {
+        jobs: st.shared.store.count_by_state(),
+        store_bytes: st.shared.store.size_on_disk(),
+        refresh_expires_in,
+        connections: rt.config.itsm.iter().map(|c| c.id.to_string()).collect(),
+        vendors: rt.config.vendor.iter().map(|v| v.id.to_string()).collect(),
+    };
+    let text = st.shared.metrics.render(&scrape);
+    ([("content-type", crate::metrics::CONTENT_TYPE)], text).into_response()
 }
 
 pub async fn public_key(State(st): State<AppState>) -> Json<Value> {

@@ -1,5 +1,6 @@
 //! The HTTP surface (SPEC §4): webhooks in, the admin/auditor API, probes and metrics.
 
+mod access;
 mod api;
 pub use api::rules_test_answer;
 mod auth;
@@ -65,5 +66,6 @@ pub fn router(state: AppState) -> Router {
         })
         // Bodies are limited by the hook handler itself, per `max_body_bytes`, with a JSON 413.
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(access::log))
         .with_state(state)
 }

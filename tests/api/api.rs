@@ -122,11 +122,11 @@ async fn probes_and_metrics_answer() {
         "{text}"
     );
     assert!(
-        text.contains("deskbridge_outbound_calls_total{target=\"servicenow/snow\",status=\"200\"}"),
+        text.contains("deskbridge_outbound_calls_total{status=\"200\",target=\"servicenow/snow\"}"),
         "{text}"
     );
     assert!(
-        text.contains("deskbridge_steps_total{step=\"queued\",outcome=\"ok\"} 1"),
+        text.contains("deskbridge_steps_total{outcome=\"ok\",step=\"queued\"} 1"),
         "{text}"
     );
 }

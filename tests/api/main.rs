@@ -13,6 +13,7 @@ mod flow;
 mod freshservice;
 mod isolation;
 mod jira;
+mod logging;
 mod oauth;
 mod secrets;
 mod signatures;

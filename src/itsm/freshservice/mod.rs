@@ -24,7 +24,7 @@ use super::{
 };
 use crate::config::{ItsmConfig, Secret, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
-use crate::outbound::{read_json, Upstream, UpstreamError};
+use crate::outbound::{read_json, Target, Upstream, UpstreamError};
 use crate::render::Markup;
 use crate::ticket::{Person, Ticket};
 use async_trait::async_trait;
@@ -72,7 +72,7 @@ impl Freshservice {
         Freshservice {
             id: cfg.id.clone(),
             up: Upstream::new(
-                format!("freshservice/{}", cfg.id),
+                Target::connection("freshservice", &cfg.id),
                 &cfg.base_url,
                 cfg.rate_limit,
                 ctx.timeout,

@@ -26,7 +26,7 @@ use super::{
 };
 use crate::config::ItsmConfig;
 use crate::ids::{ConnectionId, TicketRef};
-use crate::outbound::{read_json, Upstream, UpstreamError};
+use crate::outbound::{read_json, Target, Upstream, UpstreamError};
 use crate::render::Markup;
 use crate::ticket::Ticket;
 use async_trait::async_trait;
@@ -75,7 +75,7 @@ impl Jira {
         Jira {
             id: cfg.id.clone(),
             up: Upstream::new(
-                format!("jira/{}", cfg.id),
+                Target::connection("jira", &cfg.id),
                 &cfg.base_url,
                 cfg.rate_limit,
                 ctx.timeout,

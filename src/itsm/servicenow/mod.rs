@@ -19,7 +19,7 @@ use super::{
 };
 use crate::config::{ItsmConfig, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
-use crate::outbound::{read_json, Upstream};
+use crate::outbound::{read_json, Target, Upstream};
 use crate::render::Markup;
 use crate::ticket::{Person, Ticket};
 use async_trait::async_trait;
@@ -85,7 +85,7 @@ impl ServiceNow {
         ServiceNow {
             id: cfg.id.clone(),
             up: Upstream::new(
-                format!("servicenow/{}", cfg.id),
+                Target::connection("servicenow", &cfg.id),
                 &cfg.base_url,
                 cfg.rate_limit,
                 ctx.timeout,

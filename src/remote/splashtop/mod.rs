@@ -20,7 +20,7 @@ use super::{
 use crate::clock::Millis;
 use crate::config::{ArtifactKind, PollConfig, Secret, VendorConfig};
 use crate::ids::VendorId;
-use crate::outbound::{Retry, Upstream, UpstreamError};
+use crate::outbound::{Retry, Target, Upstream, UpstreamError};
 use crate::store::Store;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -99,7 +99,7 @@ impl Splashtop {
         Splashtop {
             id: cfg.id.clone(),
             up: Upstream::new(
-                format!("splashtop/{}", cfg.id),
+                Target::vendor("splashtop", &cfg.id),
                 &format!("{}/api/open/v1", cfg.base_url.trim_end_matches('/')),
                 cfg.rate_limit,
                 ctx.timeout,

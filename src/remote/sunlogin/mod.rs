@@ -30,7 +30,7 @@ use super::{
 use crate::clock::Millis;
 use crate::config::{ArtifactKind, PollConfig, VendorConfig};
 use crate::ids::VendorId;
-use crate::outbound::Upstream;
+use crate::outbound::{Target, Upstream};
 use crate::store::Store;
 use async_trait::async_trait;
 use client::Api;
@@ -82,7 +82,7 @@ impl Sunlogin {
         }) = &settings.auth;
         let what = format!("Sunlogin {}", cfg.id);
         let up = Upstream::new(
-            format!("sunlogin/{}", cfg.id),
+            Target::vendor("sunlogin", &cfg.id),
             &cfg.base_url,
             cfg.rate_limit,
             ctx.timeout,

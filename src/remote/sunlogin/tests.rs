@@ -105,7 +105,7 @@ impl Fixture {
     }
     fn renewals(&self) -> String {
         self.metrics
-            .render(&[])
+            .render(&Default::default())
             .lines()
             .filter(|l| l.starts_with("deskbridge_token_renewals_total"))
             .collect::<Vec<_>>()

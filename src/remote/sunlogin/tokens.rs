@@ -104,6 +104,7 @@ impl Tokens {
             crate::remote::identity_tag(&account)
         );
         let slot = GrantSlot::new(store, key, api.what.clone());
+        metrics.declare_renewals(vendor, &["refresh", "authorise"]);
         Tokens {
             api,
             vendor: vendor.to_string(),
@@ -228,11 +229,7 @@ impl Tokens {
             obtained_at: self.now(),
         };
         let stored = self.slot.replace(old, pair).await?;
-        self.metrics.add(
-            "deskbridge_token_renewals_total",
-            &[("vendor", &self.vendor), ("via", via)],
-            1.0,
-        );
+        self.metrics.token_renewal(&self.vendor, via);
         let expires = exp
             .map(|e| Millis::from_unix_secs(e).rfc3339())
             .unwrap_or_else(|| "unknown".into());

@@ -13,7 +13,7 @@ use crate::clock::{Clock, Millis};
 use crate::config::Secret;
 use crate::ids::VendorId;
 use crate::metrics::Metrics;
-use crate::outbound::{read_json, Retry, Upstream};
+use crate::outbound::{read_json, Retry, Target, Upstream};
 use crate::remote::grant::{GrantSlot, Loaded};
 use crate::remote::{BuildCtx, CredentialStatus, Granted, OAuthFlow, Result, VendorError};
 use async_trait::async_trait;
@@ -126,6 +126,8 @@ impl OAuth {
     /// The OAuth side of a Splashtop vendor configured with `auth.type = "oauth2"`.
     pub fn new(id: &VendorId, client: &OAuth2, portal: String, ctx: &BuildCtx) -> OAuth {
         let what = format!("Splashtop {id} OAuth");
+        ctx.metrics
+            .declare_renewals(id.as_str(), &["authorization_code", "refresh"]);
         OAuth {
             vendor: id.to_string(),
             client_id: client.client_id.clone(),
@@ -133,7 +135,7 @@ impl OAuth {
             redirect_uri: client.redirect_uri.clone(),
             scope: client.scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.into()),
             up: Upstream::new(
-                format!("splashtop-oauth/{id}"),
+                Target::vendor("splashtop-oauth", id),
                 &portal,
                 None,
                 ctx.timeout,
@@ -233,11 +235,7 @@ impl OAuth {
         via: &'static str,
     ) -> Result<OAuthPair> {
         let stored = self.slot.replace(old, pair).await?;
-        self.metrics.add(
-            "deskbridge_token_renewals_total",
-            &[("vendor", &self.vendor), ("via", via)],
-            1.0,
-        );
+        self.metrics.token_renewal(&self.vendor, via);
         let p = &stored.value;
         tracing::info!(vendor = %self.vendor, via, access_token_expires_at = %Millis::from_unix_secs(p.access_expires_at),
             refresh_token_expires_at = %Millis::from_unix_secs(p.refresh_expires_at), "new Splashtop OAuth token pair stored");
