@@ -289,6 +289,56 @@ pub fn read_back(dir: &Path, rec: &ArtifactRecord) -> std::io::Result<ArtifactFi
     })
 }
 
+/// Why an artifact's bytes cannot be served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// The job has no artifact of that name.
+    #[error("{0}")]
+    Unknown(String),
+    /// It had one, but the local copy is no longer kept (retention) or was removed.
+    #[error("{0}")]
+    Gone(String),
+    /// The copy no longer has the SHA-256 recorded when it was collected.
+    #[error("{0}")]
+    Damaged(String),
+}
+
+/// The bytes of artifact `name` of `job`, exactly as attached (checked against the SHA-256
+/// recorded when it was collected). The one way the API and the console read an artifact: it
+/// reads the local copy under `data_dir` today; a store that keeps the bytes reads them here.
+pub async fn read_artifact(
+    data_dir: &Path,
+    job: &Job,
+    name: &str,
+) -> Result<ArtifactFile, ReadError> {
+    let Some(rec) = job.artifacts.iter().find(|a| a.name == name) else {
+        return Err(ReadError::Unknown(format!(
+            "job {} has no artifact {name:?}",
+            job.id
+        )));
+    };
+    let path = job_dir(data_dir, job).join(&rec.name);
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ReadError::Gone(format!(
+                "{name} is no longer kept here (local copies are deleted after a while); the copy attached to the ticket remains"
+            )))
+        }
+        Err(e) => return Err(ReadError::Damaged(format!("{name}: {e}"))),
+    };
+    if sha256_hex(&bytes) != rec.sha256 {
+        return Err(ReadError::Damaged(format!(
+            "{name} changed on disk since it was collected"
+        )));
+    }
+    Ok(ArtifactFile {
+        content_type: content_type(&rec.name).into(),
+        name: rec.name.clone(),
+        bytes,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -265,7 +265,9 @@ pub enum Visibility {
     Public,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ArtifactKind {
     SessionLog,
@@ -320,6 +322,9 @@ pub struct RuleConfig {
     pub expiry_note: NoteSpec,
     #[serde(default = "default_failure_note")]
     pub failure_note: NoteSpec,
+    /// Posted when an admin cancels a job whose link may be on the ticket.
+    #[serde(default = "default_cancel_note")]
+    pub cancel_note: NoteSpec,
 }
 
 fn default_link_note() -> NoteSpec {
@@ -336,6 +341,9 @@ fn default_expiry_note() -> NoteSpec {
 }
 fn default_failure_note() -> NoteSpec {
     NoteSpec::internal("session_failed")
+}
+fn default_cancel_note() -> NoteSpec {
+    NoteSpec::internal("session_cancelled")
 }
 fn default_collect() -> Vec<ArtifactKind> {
     ArtifactKind::ALL.to_vec()

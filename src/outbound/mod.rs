@@ -5,9 +5,11 @@
 //! Adapters still read their system's error envelope to produce a message an admin
 //! understands; they hand that message to [`classify`] with the status and headers.
 
+mod probe;
 mod ratelimit;
 mod retry_after;
 
+pub use probe::{Advice, Probe};
 pub use ratelimit::RateLimiter;
 pub use retry_after::parse_retry_after;
 

@@ -24,6 +24,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, instrument, warn, Instrument};
 
+pub use notes::post_cancel_note;
 pub use steps::StepError;
 
 /// How many due jobs one dispatch round looks at.

@@ -15,6 +15,7 @@ mod isolation;
 mod jira;
 mod logging;
 mod oauth;
+mod operable;
 mod secrets;
 mod signatures;
 mod sunlogin;

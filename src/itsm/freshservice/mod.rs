@@ -244,6 +244,16 @@ impl Itsm for Freshservice {
     fn id(&self) -> &ConnectionId {
         &self.id
     }
+    async fn test_connection(&self) -> crate::outbound::Probe {
+        let rb = self.req(Method::GET, assumed::TEST_PATH);
+        match self.call(rb, "listing tickets").await {
+            Ok((v, _)) => {
+                let n = v["tickets"].as_array().map_or(0, Vec::len);
+                crate::outbound::Probe::ok(format!("read the ticket list ({n} ticket)"))
+            }
+            Err(e) => e.probe(&assumed::ADVICE),
+        }
+    }
     fn markup(&self) -> Markup {
         Markup::Html
     }

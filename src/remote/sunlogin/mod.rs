@@ -247,6 +247,14 @@ impl Vendor for Sunlogin {
     fn id(&self) -> &VendorId {
         &self.id
     }
+    async fn test_connection(&self) -> crate::outbound::Probe {
+        match self.tokens.sign_in_now().await {
+            Ok(()) => crate::outbound::Probe::ok("signed in; a new token pair is stored"),
+            // The message already says what to check.
+            Err(VendorError::ReAuthorise(message)) => crate::outbound::Probe { ok: false, message },
+            Err(e) => e.probe(&assumed::ADVICE),
+        }
+    }
     fn gives_link(&self) -> bool {
         false
     }

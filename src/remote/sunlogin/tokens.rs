@@ -136,6 +136,16 @@ impl Tokens {
         }
     }
 
+    /// The test call (`check --online`, the test route): sign in (身份授权) with the configured
+    /// account now, whatever is stored, and keep the new pair. An admin asking is a reason to
+    /// try again at once, so the cool-down after a refusal does not apply.
+    pub async fn sign_in_now(&self) -> Result<()> {
+        let _renewing = self.slot.lock().await;
+        *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let current = self.slot.load()?;
+        self.authorise(current.as_ref()).await.map(|_| ())
+    }
+
     /// The vendor refused `refused` (401): a new token, unless someone already replaced it.
     pub async fn after_refusal(&self, refused: &Secret) -> Result<Secret> {
         let _renewing = self.slot.lock().await;
