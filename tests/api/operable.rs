@@ -280,3 +280,65 @@ async fn the_openapi_description_has_every_api_route() {
     }
     assert!(doc["components"]["schemas"]["Job"].is_object());
 }
+
+/// Item 3: a scrape after a full flow passes `promtool check metrics` (HELP and TYPE for every
+/// family, names and units as Prometheus wants them). promtool is the Debian package
+/// `prometheus`, installed by `.ci/run`.
+#[tokio::test]
+#[ignore = "needs promtool; run: cargo test -- --ignored"]
+async fn a_scrape_after_a_full_flow_passes_promtool() {
+    let promtool = std::process::Command::new("promtool")
+        .arg("--version")
+        .output();
+    assert!(
+        promtool.is_ok_and(|o| o.status.success()),
+        "promtool is missing: install the Debian package `prometheus` (apt-get install prometheus)"
+    );
+    let app = spawn_app().await;
+    let (_, body) = app.new_incident("Service Desk");
+    let id = app.start_job(&body).await;
+    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let code = app.session_code(&id).await;
+    assert!(app
+        .splashtop
+        .end_session(&code, SessionEnd::sample(1, 1, 1)));
+    app.wait_for_state(&id, "done", 15).await;
+    let forged = app
+        .client
+        .post(format!("{}/hooks/snow", app.base))
+        .body("{}")
+        .send()
+        .await;
+    assert_eq!(forged.unwrap().status(), 401);
+    let text = metrics(&app).await;
+    for family in [
+        "deskbridge_step_duration_seconds_bucket",
+        "deskbridge_outbound_call_duration_seconds_bucket",
+        "deskbridge_build_info",
+        "process_cpu_seconds_total",
+        "deskbridge_connection_up",
+    ] {
+        assert!(text.contains(family), "{family} missing:\n{text}");
+    }
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}\n--- scrape ---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
