@@ -11,10 +11,12 @@ mod load;
 pub(crate) mod secret;
 pub mod sections;
 mod validate;
+mod warnings;
 
 pub use load::{load, load_str, ConfigError};
 pub use secret::{Dur, Secret};
 pub(crate) use validate::check_url;
+pub use warnings::{conditions as rule_conditions, matches_everything};
 
 use crate::ids::{ConnectionId, VendorId};
 use crate::itsm::ItsmSettings;
@@ -46,6 +48,9 @@ pub struct Config {
     /// Where this configuration came from, for reload and for error messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// What is allowed but probably not meant (`check` prints them, `serve` logs them).
+    #[serde(skip)]
+    pub warnings: Vec<ConfigError>,
 }
 
 impl Default for Config {
@@ -57,6 +62,21 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Every section at its default, without reading or checking anything (a starting point).
+    pub(crate) fn default_unchecked() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            worker: WorkerConfig::default(),
+            templates: TemplatesConfig::default(),
+            log: LogConfig::default(),
+            itsm: vec![],
+            vendor: vec![],
+            rules: vec![],
+            source: None,
+            warnings: vec![],
+        }
+    }
+
     pub fn connection(&self, id: &str) -> Option<&ItsmConfig> {
         self.itsm.iter().find(|c| c.id.as_str() == id)
     }

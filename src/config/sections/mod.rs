@@ -168,18 +168,24 @@ impl<S: ?Sized + 'static, D: ?Sized + 'static> Section<S, D> {
         };
         let tables: Vec<toml::Table> = whole.read(value)?;
         let common = keys::<C>();
-        tables
-            .into_iter()
-            .enumerate()
-            .map(|(i, table)| {
-                let at = Place {
-                    file,
-                    section: self.name,
-                    index: Some(i),
-                };
-                self.read_one(&at, common, table)
-            })
-            .collect()
+        let mut read = vec![];
+        let mut errors = vec![];
+        for (i, table) in tables.into_iter().enumerate() {
+            let at = Place {
+                file,
+                section: self.name,
+                index: Some(i),
+            };
+            match self.read_one(&at, common, table) {
+                Ok(r) => read.push(r),
+                Err(e) => errors.push(e),
+            }
+        }
+        // Every table's error at once, not only the first table's.
+        match ConfigError::all(errors) {
+            Some(e) => Err(e),
+            None => Ok(read),
+        }
     }
 
     fn read_one<C: Common>(

@@ -1,4 +1,8 @@
-//! The command line of SPEC §2: `serve`, `demo`, `check`, `rules test`, `verify`.
+//! The command line of SPEC §2: `serve`, `demo`, `check` (`check.rs`), `rules test`,
+//! `verify`. What a command prints goes to stdout through [`print`], which a closed pipe
+//! (`deskbridge check | head -1`) cannot turn into a panic.
+
+mod check;
 
 use crate::app::App;
 use crate::config::{self, Config};
@@ -26,10 +30,13 @@ enum Command {
     },
     /// Run every flow against built-in simulators and print each ticket before and after.
     Demo,
-    /// Validate a configuration and print what it defines.
+    /// Validate a configuration and print what it defines (every error at once).
     Check {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Also call every connection and vendor once, read-only, with its credentials.
+        #[arg(long)]
+        online: bool,
     },
     /// Rule tools.
     Rules {
@@ -64,7 +71,7 @@ enum RulesCommand {
 const DEFAULT_CONFIG: &str = "deskbridge.toml";
 
 /// The explicit file, else `deskbridge.toml` if present, else the built-in default.
-fn load_config(explicit: Option<&Path>) -> Result<Config, String> {
+pub(crate) fn load_config(explicit: Option<&Path>) -> Result<Config, String> {
     match explicit {
         Some(p) => config::load(p).map_err(|e| e.to_string()),
         None if Path::new(DEFAULT_CONFIG).exists() => {
@@ -86,7 +93,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { config } => serve(config.as_deref()),
         Command::Demo => runtime().and_then(|rt| rt.block_on(crate::demo::run())),
-        Command::Check { config } => check(config.as_deref()),
+        Command::Check { config, online } => check::run(config.as_deref(), online),
         Command::Rules {
             command:
                 RulesCommand::Test {
@@ -113,7 +120,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -123,6 +130,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 fn serve(path: Option<&Path>) -> Result<(), String> {
     let cfg = load_config(path)?;
     crate::telemetry::init(&cfg.log, crate::telemetry::Purpose::Serve);
+    for w in &cfg.warnings {
+        tracing::warn!(field = %w.field, "configuration: {}", w.reason);
+    }
     if cfg.source.is_none() {
         tracing::info!("no {DEFAULT_CONFIG}: running on the built-in default (127.0.0.1:8080, data in ./data, no connections)");
     }
@@ -167,86 +177,65 @@ async fn signals(reload: std::sync::Arc<dyn Fn() -> Result<String, String> + Sen
     }
 }
 
-fn check(path: Option<&Path>) -> Result<(), String> {
-    let cfg = load_config(path)?;
-    crate::runtime::load_templates(&cfg).map_err(|e| e.to_string())?;
-    let file = cfg
-        .source
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "<built-in default>".into());
-    println!("{file}: OK");
-    println!(
-        "listen {}  data_dir {}",
-        cfg.server.listen,
-        cfg.server.data_dir.display()
-    );
-    println!("connections:");
-    for c in &cfg.itsm {
-        println!(
-            "  {:<20} {:<13} {}  (webhook: POST /hooks/{})",
-            c.id,
-            c.kind.as_str(),
-            c.base_url,
-            c.id
-        );
-    }
-    println!("vendors:");
-    for v in &cfg.vendor {
-        println!("  {:<20} {:<13} {}", v.id, v.kind.as_str(), v.base_url);
-    }
-    println!("rules (first match wins):");
-    for (i, r) in cfg.rules.iter().enumerate() {
-        println!(
-            "  {}. {:?}: {} -> {}  match {}",
-            i + 1,
-            r.name,
-            r.connection,
-            r.vendor,
-            serde_json::to_string(&r.matches).unwrap_or_default()
-        );
-    }
-    match std::fs::read_to_string(crate::audit::key_path(&cfg.server.data_dir)) {
-        Ok(_) => {
-            let key = crate::audit::AuditKey::load_or_create(&cfg.server.data_dir)
-                .map_err(|e| e.to_string())?;
-            println!("audit public key (ed25519): {}", key.public_key());
-        }
-        Err(_) => println!(
-            "audit public key: not generated yet (the first `serve` creates it in {})",
-            cfg.server.data_dir.display()
-        ),
-    }
-    Ok(())
-}
-
 fn rules_test(path: Option<&Path>, connection: &str, payload: &Path) -> Result<(), String> {
     let cfg = load_config(path)?;
     let body = std::fs::read(payload).map_err(|e| format!("{}: {e}", payload.display()))?;
-    let dir = tempfile_dir()?;
-    let shared = crate::runtime::Shared {
-        store: crate::store::Store::open(&dir).map_err(|e| e.to_string())?,
-        metrics: Default::default(),
-        audit: std::sync::Arc::new(
-            crate::audit::AuditKey::load_or_create(&dir).map_err(|e| e.to_string())?,
-        ),
-        clock: crate::clock::Clock::system(),
+    let scratch = Scratch::new()?;
+    let answer = {
+        let shared = scratch.shared()?;
+        let rt = crate::runtime::Runtime::build(cfg, &shared).map_err(|e| e.to_string())?;
+        crate::http::rules_test_answer(&rt, connection, &body).map_err(|e| e.message)?
     };
-    let rt = crate::runtime::Runtime::build(cfg, &shared).map_err(|e| e.to_string())?;
-    let answer = crate::http::rules_test_answer(&rt, connection, &body).map_err(|e| e.message)?;
-    let _ = std::fs::remove_dir_all(&dir);
-    println!(
-        "{}",
+    print(&format!(
+        "{}\n",
         serde_json::to_string_pretty(&answer).unwrap_or_default()
-    );
+    ));
+    // A payload no rule takes is what an admin running this wants to know about, in $? too.
+    if answer["on_webhook"]["rule"].is_null() {
+        return Err(match answer["ignored"].as_str() {
+            Some(why) => format!("the payload is ignored: {why}"),
+            None => "no rule matches this payload".into(),
+        });
+    }
     Ok(())
 }
 
-/// A scratch directory for commands that need a runtime but must not touch the real store.
-fn tempfile_dir() -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!("deskbridge-cli-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    Ok(dir)
+/// A scratch directory for commands that need a runtime but must not touch the real store;
+/// removed with everything in it (store, key) when dropped, whatever the command's outcome.
+pub(crate) struct Scratch(PathBuf);
+
+impl Scratch {
+    pub(crate) fn new() -> Result<Scratch, String> {
+        let dir = std::env::temp_dir().join(format!("deskbridge-cli-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+
+    /// A store, metrics and key of its own (drop it before the scratch directory).
+    pub(crate) fn shared(&self) -> Result<crate::runtime::Shared, String> {
+        Ok(crate::runtime::Shared {
+            store: crate::store::Store::open(&self.0).map_err(|e| e.to_string())?,
+            metrics: Default::default(),
+            audit: std::sync::Arc::new(
+                crate::audit::AuditKey::load_or_create(&self.0).map_err(|e| e.to_string())?,
+            ),
+            clock: crate::clock::Clock::system(),
+        })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Write a command's answer to stdout. A reader that has gone (`| head -1`) ends the output
+/// quietly: the rest has nowhere to go, and that is not the command's failure.
+pub(crate) fn print(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
 fn verify(
@@ -264,14 +253,18 @@ fn verify(
         }
     };
     let report = crate::artifacts::verify_paths(paths, &key);
+    let mut out = String::new();
     for f in &report.ok_files {
-        println!("ok       {f}");
+        out.push_str(&format!("ok       {f}\n"));
     }
     for p in &report.problems {
-        println!("PROBLEM  {p}");
+        out.push_str(&format!("PROBLEM  {p}\n"));
     }
     if report.is_ok() {
-        println!("all files match their signed manifest");
+        out.push_str("all files match their signed manifest\n");
+    }
+    print(&out);
+    if report.is_ok() {
         Ok(())
     } else {
         Err(format!("{} problem(s) found", report.problems.len()))
