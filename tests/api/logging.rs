@@ -3,8 +3,8 @@
 //! becomes ready, takes a webhook, runs the job, counts the lines it dropped, and exits within
 //! 10 s of SIGTERM.
 
-use crate::crash::free_port;
-use crate::helpers::*;
+use crate::harness::child::free_port;
+use crate::servicenow::*;
 use deskbridge_sim::{ServiceNowSim, SplashtopSim};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -50,15 +50,9 @@ async fn serve_with_a_stuck_stderr(close: bool) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let text = config_text(
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &snow.base_url(),
-        &splashtop.base_url(),
-        "",
-    );
-    let config = dir.path().join("deskbridge.toml");
-    std::fs::write(&config, text).unwrap();
+    let mut cfg = config(dir.path(), &snow.base_url(), &splashtop.base_url());
+    cfg.server.listen = Some(format!("127.0.0.1:{port}"));
+    let config = cfg.write(&dir.path().join("deskbridge.toml"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_deskbridge"))
         .args(["serve", "--config"])
         .arg(&config)
@@ -97,17 +91,12 @@ async fn serve_with_a_stuck_stderr(close: bool) {
         ..Default::default()
     });
     let body = hook_body(&sys_id, "INC0000777", "Service Desk");
-    let r = post_signed(&client, &base, "snow", body.to_string().as_bytes()).await;
+    let api = Api::new(base.clone());
+    let r = post_signed(&api, "snow", body.to_string().as_bytes()).await;
     assert_eq!(r.status(), 202, "the webhook is taken at once");
     let job: serde_json::Value = r.json().await.unwrap();
-    wait_for_state(
-        &client,
-        &base,
-        job["job_id"].as_str().unwrap(),
-        "waiting_for_end",
-        20,
-    )
-    .await;
+    api.wait_for_state(job["job_id"].as_str().unwrap(), "waiting_for_end", 20)
+        .await;
     assert!(dropped_lines(&client, &base).await >= dropped);
 
     let started = Instant::now();
@@ -150,20 +139,11 @@ async fn the_log_follows_webhooks_and_jobs_in_plain_text_or_json_as_configured()
         let snow = ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
         let splashtop = SplashtopSim::start(SPLASHTOP_TOKEN).await;
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let extra = if json {
-            "[log]\nformat = \"json\"\n"
-        } else {
-            ""
-        };
-        let text = config_text(
-            dir.path(),
-            &format!("127.0.0.1:{port}"),
-            &snow.base_url(),
-            &splashtop.base_url(),
-            extra,
-        );
-        let mut child = crate::crash::Child::start(dir.path(), port, &text).await;
+        let mut cfg = config(dir.path(), &snow.base_url(), &splashtop.base_url());
+        if json {
+            cfg.log = Some([("format".to_string(), "json".to_string())].into());
+        }
+        let mut child = Child::start(dir.path(), cfg).await;
         let client = reqwest::Client::new();
         let sys_id = snow.add_incident(deskbridge_sim::SimIncident {
             number: "INC0000778".into(),
@@ -171,12 +151,12 @@ async fn the_log_follows_webhooks_and_jobs_in_plain_text_or_json_as_configured()
             ..Default::default()
         });
         let body = hook_body(&sys_id, "INC0000778", "Service Desk").to_string();
-        let r = post_signed(&client, &child.base, "snow", body.as_bytes()).await;
+        let r = post_signed(&child.api, "snow", body.as_bytes()).await;
         let job: serde_json::Value = r.json().await.unwrap();
         let id = job["job_id"].as_str().unwrap();
-        wait_for_state(&client, &child.base, id, "waiting_for_end", 20).await;
+        child.api.wait_for_state(id, "waiting_for_end", 20).await;
         let forged = client
-            .post(format!("{}/hooks/snow", child.base))
+            .post(child.api.url("/hooks/snow"))
             .header("x-deskbridge-timestamp", now_secs().to_string())
             .header("x-deskbridge-signature", "AAAA")
             .body(body.clone())

@@ -2,11 +2,11 @@
 //! the status and the metrics), fixes many jobs at once, downloads an artifact, sees who retried
 //! or cancelled, and reads an OpenAPI 3.1 description of every route.
 
-use crate::helpers::*;
+use crate::servicenow::*;
 use deskbridge_sim::SessionEnd;
 use serde_json::{json, Value};
 
-async fn post_json(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+async fn post_json(app: &Api, path: &str, body: Value) -> reqwest::Response {
     app.client
         .post(format!("{}{path}", app.base))
         .bearer_auth(ADMIN_TOKEN)
@@ -16,9 +16,8 @@ async fn post_json(app: &TestApp, path: &str, body: Value) -> reqwest::Response 
         .unwrap()
 }
 
-async fn metrics(app: &TestApp) -> String {
-    let r = app.client.get(format!("{}/metrics", app.base)).send().await;
-    r.unwrap().text().await.unwrap()
+async fn metrics(app: &Api) -> String {
+    app.metrics().await
 }
 
 /// Item 1: one read-only call per system says ok, or the upstream's answer and what to fix;
@@ -83,7 +82,7 @@ async fn a_test_call_says_ok_or_what_to_fix_and_the_last_call_is_kept() {
         warnings.contains("since") && warnings.contains("splashtop"),
         "{warnings}"
     );
-    let text = metrics(&app).await;
+    let text = metrics(&app.api).await;
     assert!(
         text.contains("deskbridge_vendor_up{vendor=\"splashtop\"} 0"),
         "{text}"
@@ -101,7 +100,7 @@ async fn a_test_call_says_ok_or_what_to_fix_and_the_last_call_is_kept() {
         .await
         .unwrap();
     assert_eq!(ok["ok"], true);
-    assert!(metrics(&app)
+    assert!(metrics(&app.api)
         .await
         .contains("deskbridge_connection_up{connection=\"snow\"} 1"));
 
@@ -133,7 +132,7 @@ async fn many_jobs_retry_at_once_and_cancel_and_artifacts_are_served() {
     app.wait_for_state(&a, "failed", 10).await;
     app.wait_for_state(&b, "failed", 10).await;
 
-    let refused = post_json(&app, "/api/v1/jobs/retry", json!({"state": "done"})).await;
+    let refused = post_json(&app.api, "/api/v1/jobs/retry", json!({"state": "done"})).await;
     assert_eq!(refused.status(), 400);
     app.splashtop.set_token(SPLASHTOP_TOKEN);
     let r = post_json(
@@ -310,7 +309,7 @@ async fn a_scrape_after_a_full_flow_passes_promtool() {
         .send()
         .await;
     assert_eq!(forged.unwrap().status(), 401);
-    let text = metrics(&app).await;
+    let text = metrics(&app.api).await;
     for family in [
         "deskbridge_step_duration_seconds_bucket",
         "deskbridge_outbound_call_duration_seconds_bucket",

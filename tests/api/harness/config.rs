@@ -34,6 +34,9 @@ pub struct Config {
     pub vendor: Vec<Vendor>,
     #[serde(rename = "rule", skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
+    /// `[log]`: `format` (`text`, `json`) and `level`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Serialize, Clone, Debug, Default)]
