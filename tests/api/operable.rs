@@ -194,12 +194,8 @@ async fn many_jobs_retry_at_once_and_cancel_and_artifacts_are_served() {
     let rec = &job["artifacts"][0];
     let name = rec["name"].as_str().unwrap();
     let r = app
-        .client
-        .get(format!("{}/api/v1/jobs/{a}/artifacts/{name}", app.base))
-        .bearer_auth(AUDITOR_TOKEN)
-        .send()
-        .await
-        .unwrap();
+        .get_as(AUDITOR_TOKEN, &format!("/api/v1/jobs/{a}/artifacts/{name}"))
+        .await;
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-disposition"]
         .to_str()
@@ -211,12 +207,8 @@ async fn many_jobs_retry_at_once_and_cancel_and_artifacts_are_served() {
         rec["sha256"].as_str().unwrap()
     );
     let missing = app
-        .client
-        .get(format!("{}/api/v1/jobs/{a}/artifacts/nope.csv", app.base))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+        .get_as(ADMIN_TOKEN, &format!("/api/v1/jobs/{a}/artifacts/nope.csv"))
+        .await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -225,12 +217,7 @@ async fn many_jobs_retry_at_once_and_cancel_and_artifacts_are_served() {
 #[tokio::test]
 async fn the_openapi_description_has_every_api_route() {
     let app = spawn_app().await;
-    let no_token = app
-        .client
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap();
+    let no_token = app.get("/openapi.json").await;
     assert_eq!(no_token.status(), 401);
     let doc = app.admin_get("/openapi.json").await;
     assert!(
