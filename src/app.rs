@@ -27,11 +27,61 @@ pub enum AppError {
     Build(#[from] crate::runtime::BuildError),
     #[error("cannot serve HTTP: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot create the data directory {path} (server.data_dir): {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another deskbridge{holder} holds the data directory {path}: stop it first, or give this one a server.data_dir of its own")]
+    Held { path: String, holder: String },
+}
+
+/// The data directory's lock: one deskbridge per directory (its store is single-writer). An
+/// advisory lock on `deskbridge.lock`, holding the pid for the message a second one gets; the
+/// kernel drops it when the process ends, however it ends.
+pub struct DataDirLock(#[allow(dead_code)] std::fs::File);
+
+impl DataDirLock {
+    pub fn acquire(dir: &std::path::Path) -> Result<DataDirLock, AppError> {
+        use fs2::FileExt;
+        use std::io::{Read, Seek, Write};
+        let path = dir.display().to_string();
+        std::fs::create_dir_all(dir).map_err(|source| AppError::DataDir {
+            path: path.clone(),
+            source,
+        })?;
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join("deskbridge.lock"))
+            .map_err(|source| AppError::DataDir {
+                path: path.clone(),
+                source,
+            })?;
+        if f.try_lock_exclusive().is_err() {
+            let mut pid = String::new();
+            let _ = f.read_to_string(&mut pid);
+            let holder = match pid.trim() {
+                "" => String::new(),
+                p => format!(" (pid {p})"),
+            };
+            return Err(AppError::Held { path, holder });
+        }
+        let _ = f.set_len(0);
+        let _ = f.rewind();
+        let _ = write!(f, "{}", std::process::id());
+        Ok(DataDirLock(f))
+    }
 }
 
 pub struct App {
     listener: tokio::net::TcpListener,
     state: AppState,
+    /// Held until the service has stopped.
+    _lock: DataDirLock,
 }
 
 impl App {
@@ -49,7 +99,7 @@ impl App {
     ) -> Result<App, AppError> {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        std::fs::create_dir_all(&config.server.data_dir)?;
+        let lock = DataDirLock::acquire(&config.server.data_dir)?;
         let store = Store::open(&config.store, &config.server.data_dir).await?;
         let audit = Arc::new(AuditKey::from_config(&config.server)?);
         let shared = Shared {
@@ -72,7 +122,11 @@ impl App {
             accepting: Arc::new(AtomicBool::new(true)),
             reload,
         };
-        Ok(App { listener, state })
+        Ok(App {
+            listener,
+            state,
+            _lock: lock,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -107,7 +161,11 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
-        let App { listener, state } = self;
+        let App {
+            listener,
+            state,
+            _lock,
+        } = self;
         let grace = state
             .current
             .get()

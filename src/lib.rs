@@ -27,6 +27,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod app;
 pub mod artifacts;
 pub mod audit;

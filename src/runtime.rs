@@ -56,6 +56,7 @@ pub struct Plan {
     pub summary_note: NoteSpec,
     pub expiry_note: NoteSpec,
     pub failure_note: NoteSpec,
+    pub cancel_note: NoteSpec,
     pub collect: Vec<ArtifactKind>,
     pub options: VendorOptions,
 }
@@ -68,6 +69,7 @@ impl From<&RuleConfig> for Plan {
             summary_note: r.summary_note.clone(),
             expiry_note: r.expiry_note.clone(),
             failure_note: r.failure_note.clone(),
+            cancel_note: r.cancel_note.clone(),
             collect: r.collect.clone(),
             options: r.vendor_options.clone(),
         }
@@ -86,6 +88,7 @@ impl Default for Plan {
             summary_note: spec("session_summary"),
             expiry_note: spec("session_expired"),
             failure_note: spec("session_failed"),
+            cancel_note: spec("session_cancelled"),
             collect: ArtifactKind::ALL.to_vec(),
             options: VendorOptions::default(),
         }
@@ -108,6 +111,7 @@ pub fn load_templates(config: &Config) -> Result<Templates, BuildError> {
             ("summary_note.template", &r.summary_note),
             ("expiry_note.template", &r.expiry_note),
             ("failure_note.template", &r.failure_note),
+            ("cancel_note.template", &r.cancel_note),
         ] {
             if !templates.has(&spec.template) {
                 return Err(BuildError::Rule {
@@ -135,7 +139,11 @@ impl Runtime {
             store: shared.store.clone(),
             metrics: shared.metrics.clone(),
             timeout,
+            clock: shared.clock.clone(),
         };
+        for c in &config.itsm {
+            shared.metrics.declare_connection(c.id.as_str());
+        }
         let itsm = config
             .itsm
             .iter()

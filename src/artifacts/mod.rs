@@ -274,41 +274,72 @@ pub async fn keep(store: &Store, job: &JobId, files: &[ArtifactFile]) -> crate::
     Ok(())
 }
 
-/// Why an artifact cannot be read back.
+/// Why an artifact's bytes cannot be served.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The job has no artifact of that name.
+    #[error("{0}")]
+    Unknown(String),
+    /// It had one, but the copy is no longer kept (retention) or was removed.
+    #[error("{0}")]
+    Gone(String),
+    /// The copy no longer has the SHA-256 recorded when it was collected.
+    #[error("{0}")]
+    Damaged(String),
+    /// The store cannot be read now; later may work (`retry_helps`).
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    #[error(
-        "{0} is not kept any more (deleted after retention.local_artifacts, or never collected)"
-    )]
-    Gone(String),
-    #[error("{0} changed since it was collected (its SHA-256 differs from the job's record)")]
-    Altered(String),
 }
 
-/// An artifact's bytes exactly as collected (and attached), checked against the job's record:
-/// from the store, or from the legacy directory of an older build. The one way to read one
-/// (the attach step, the admin download).
+/// The bytes of the artifact `rec` of job `job`, exactly as collected and attached (checked
+/// against the recorded SHA-256): from the store, or from the folder an older build wrote
+/// (`legacy_dir`).
 pub async fn read(
     store: &Store,
     data_dir: &Path,
     job: &JobId,
     rec: &ArtifactRecord,
 ) -> Result<ArtifactFile, ReadError> {
-    let bytes = match store.get_artifact(job, &rec.name).await? {
+    let name = &rec.name;
+    let bytes = match store.get_artifact(job, name).await? {
         Some(b) => b,
-        None => std::fs::read(legacy_dir(data_dir, job).join(&rec.name))
-            .map_err(|_| ReadError::Gone(rec.name.clone()))?,
+        None => match tokio::fs::read(legacy_dir(data_dir, job).join(name)).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ReadError::Gone(format!(
+                    "{name} is no longer kept here (copies are deleted after retention.local_artifacts); the copy attached to the ticket remains"
+                )))
+            }
+            Err(e) => return Err(ReadError::Damaged(format!("{name}: {e}"))),
+        },
     };
     if sha256_hex(&bytes) != rec.sha256 {
-        return Err(ReadError::Altered(rec.name.clone()));
+        return Err(ReadError::Damaged(format!(
+            "{name} changed since it was collected (its SHA-256 differs from the job's record)"
+        )));
     }
     Ok(ArtifactFile {
-        content_type: content_type(&rec.name).into(),
-        name: rec.name.clone(),
+        content_type: content_type(name).into(),
+        name: name.clone(),
         bytes,
     })
+}
+
+/// The bytes of artifact `name` of `job`, exactly as attached. The one way the API and the
+/// console read an artifact (the attach step reads through [`read`] too).
+pub async fn read_artifact(
+    store: &Store,
+    data_dir: &Path,
+    job: &Job,
+    name: &str,
+) -> Result<ArtifactFile, ReadError> {
+    let Some(rec) = job.artifacts.iter().find(|a| a.name == name) else {
+        return Err(ReadError::Unknown(format!(
+            "job {} has no artifact {name:?}",
+            job.id
+        )));
+    };
+    read(store, data_dir, &job.id, rec).await
 }
 
 #[cfg(test)]

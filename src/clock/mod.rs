@@ -76,6 +76,19 @@ impl<'de> Deserialize<'de> for Millis {
     }
 }
 
+/// In the API description: an RFC 3339 date-time string, as it is serialised.
+impl utoipa::PartialSchema for Millis {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Millis {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

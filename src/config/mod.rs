@@ -8,13 +8,15 @@
 
 pub mod auth;
 mod load;
-mod secret;
+pub(crate) mod secret;
 pub mod sections;
 mod validate;
+mod warnings;
 
 pub use load::{load, load_str, ConfigError};
 pub use secret::{Dur, Secret};
 pub(crate) use validate::check_url;
+pub use warnings::{conditions as rule_conditions, matches_everything};
 
 use crate::ids::{ConnectionId, VendorId};
 use crate::itsm::ItsmSettings;
@@ -37,6 +39,8 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub retention: RetentionConfig,
+    #[serde(default)]
+    pub log: LogConfig,
     /// `[[itsm]]`, read by kind (see `sections.rs`), not by this derive.
     #[serde(skip)]
     pub itsm: Vec<ItsmConfig>,
@@ -48,6 +52,9 @@ pub struct Config {
     /// Where this configuration came from, for reload and for error messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// What is allowed but probably not meant (`check` prints them, `serve` logs them).
+    #[serde(skip)]
+    pub warnings: Vec<ConfigError>,
 }
 
 impl Default for Config {
@@ -59,6 +66,23 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Every section at its default, without reading or checking anything (a starting point).
+    pub(crate) fn default_unchecked() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            worker: WorkerConfig::default(),
+            templates: TemplatesConfig::default(),
+            store: StoreConfig::default(),
+            retention: RetentionConfig::default(),
+            log: LogConfig::default(),
+            itsm: vec![],
+            vendor: vec![],
+            rules: vec![],
+            source: None,
+            warnings: vec![],
+        }
+    }
+
     pub fn connection(&self, id: &str) -> Option<&ItsmConfig> {
         self.itsm.iter().find(|c| c.id.as_str() == id)
     }
@@ -196,6 +220,25 @@ pub struct TemplatesConfig {
     pub dir: Option<PathBuf>,
 }
 
+/// `[log]`: how the service logs. `RUST_LOG` and `DESKBRIDGE_LOG_FORMAT` override these.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A filter in `RUST_LOG` syntax (`info`, `warn,deskbridge=debug`); default `info`.
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One line per event, for a terminal or journald.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 /// The `kind` of a connection or a vendor: a name its registry knows (`src/itsm/registry.rs`,
 /// `src/remote/registry.rs`), so a new system needs no new variant anywhere outside its folder.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -294,7 +337,9 @@ pub enum Visibility {
     Public,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ArtifactKind {
     SessionLog,
@@ -349,6 +394,9 @@ pub struct RuleConfig {
     pub expiry_note: NoteSpec,
     #[serde(default = "default_failure_note")]
     pub failure_note: NoteSpec,
+    /// Posted when an admin cancels a job whose link may be on the ticket.
+    #[serde(default = "default_cancel_note")]
+    pub cancel_note: NoteSpec,
 }
 
 fn default_link_note() -> NoteSpec {
@@ -365,6 +413,9 @@ fn default_expiry_note() -> NoteSpec {
 }
 fn default_failure_note() -> NoteSpec {
     NoteSpec::internal("session_failed")
+}
+fn default_cancel_note() -> NoteSpec {
+    NoteSpec::internal("session_cancelled")
 }
 fn default_collect() -> Vec<ArtifactKind> {
     ArtifactKind::ALL.to_vec()

@@ -9,9 +9,25 @@ use serde::{Deserialize, Deserializer};
 use std::fmt;
 use std::time::Duration;
 
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
+
+/// What a blank secret in the file is told. Wherever it sits (an inbound scheme, a ticket
+/// system's or a vendor's credential, an API token), a blank secret is refused: an unsigned
+/// webhook must never pass for a signed one, and an empty password is never what was meant.
+pub const BLANK_SECRET: &str =
+    "is empty or blank (an unset or empty variable, or an empty file?): \
+     a secret must have a value";
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() {
+            return Err(serde::de::Error::custom(BLANK_SECRET));
+        }
+        Ok(Secret(s))
+    }
+}
 
 impl Secret {
     pub fn new(s: impl Into<String>) -> Self {
@@ -80,6 +96,15 @@ mod tests {
         assert!(s.matches(b"hunter2-very-secret"));
         assert!(!s.matches(b"hunter2"));
         assert!(!Secret::new("").matches(b""), "empty never matches empty");
+    }
+
+    #[test]
+    fn a_blank_secret_is_refused_when_read() {
+        for blank in ["\"\"", "\"  \"", "\"\\n\""] {
+            let e = serde_json::from_str::<Secret>(blank).unwrap_err();
+            assert!(e.to_string().contains("empty or blank"), "{blank}: {e}");
+        }
+        assert!(serde_json::from_str::<Secret>("\"x\"").is_ok());
     }
 
     #[test]

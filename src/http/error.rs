@@ -57,6 +57,42 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Every error answer, as `/openapi.json` describes it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `not_found`, `unauthorized`, `invalid_body`, `conflict` ...
+    pub code: String,
+    /// For people: what is wrong and, where it helps, what to do.
+    pub message: String,
+    /// The body or query field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The header at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+}
+
+impl From<crate::admin::AdminError> for ApiError {
+    fn from(e: crate::admin::AdminError) -> Self {
+        use crate::admin::AdminError as E;
+        match e {
+            E::NotFound(m) => ApiError::not_found(m),
+            E::Invalid { field, message } => {
+                ApiError::bad_request("invalid_request", message).with_field("field", field)
+            }
+            E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            E::Gone(m) => Self::new(StatusCode::GONE, "gone", m),
+            E::Store(s) => s.into(),
+            E::Internal(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {

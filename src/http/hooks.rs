@@ -20,7 +20,7 @@ use axum::Json;
 use serde_json::json;
 use tracing::instrument;
 
-#[instrument(skip_all, fields(connection = %connection, ticket, job_id))]
+#[instrument(skip_all, fields(connection = %connection, ticket, number, job_id))]
 pub async fn receive(
     State(st): State<AppState>,
     Path(connection): Path<String>,
@@ -28,8 +28,17 @@ pub async fn receive(
     body: Body,
 ) -> Response {
     let (outcome, resp) = match handle(&st, &connection, &headers, body).await {
-        Ok((outcome, resp)) => (outcome, resp),
-        Err(e) => (e.code, e.into_response()),
+        Ok((outcome, resp)) => {
+            // One line per webhook an operator can follow: the span carries connection,
+            // ticket and job id.
+            tracing::info!(outcome, status = resp.status().as_u16(), "webhook");
+            (outcome, resp)
+        }
+        Err(e) => {
+            // The reason only: never a header's value, a secret or the body.
+            tracing::warn!(outcome = e.code, status = e.status.as_u16(), reason = %e.message, "webhook refused");
+            (e.code, e.into_response())
+        }
     };
     // Unknown connections share one label: a path segment from the internet must not be able
     // to grow the metrics without bound.
@@ -95,7 +104,11 @@ async fn handle(
         Inbound::Ignore(reason) => return Ok(("ignored", ignored(reason))),
         Inbound::Request(r) => r,
     };
-    tracing::Span::current().record("ticket", tracing::field::display(&req.ticket));
+    let span = tracing::Span::current();
+    span.record("ticket", tracing::field::display(&req.ticket));
+    if let Some(n) = &req.hint.number {
+        span.record("number", n.as_str());
+    }
     let decision = rules::decide(&rt.config.rules, connection, &req.hint, Certainty::Hint);
     let Some(i) = decision.chosen else {
         return Ok(("ignored", ignored(decision.why_none())));

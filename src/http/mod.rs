@@ -1,5 +1,6 @@
 //! The HTTP surface (SPEC §4): webhooks in, the admin/auditor API, probes and metrics.
 
+mod access;
 mod api;
 pub use api::rules_test_answer;
 mod auth;
@@ -30,18 +31,26 @@ impl AppState {
     pub fn is_accepting(&self) -> bool {
         self.accepting.load(Ordering::Relaxed)
     }
+
+    /// The admin actions over this service (what the handlers and the console call).
+    pub fn admin(&self) -> crate::admin::Admin {
+        crate::admin::Admin::new(
+            self.current.clone(),
+            self.shared.clone(),
+            self.worker.clone(),
+        )
+    }
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/jobs", get(api::list_jobs))
-        .route("/jobs/{id}", get(api::get_job))
-        .route("/jobs/{id}/retry", post(api::retry_job))
-        .route("/jobs/{id}/cancel", post(api::cancel_job))
-        .route("/tickets/{connection}/{*ticket}", get(api::ticket_history))
-        .route("/rules/test", post(api::rules_test))
-        .route("/reload", post(api::reload))
-        .route("/status", get(api::status))
+    let (api, doc) = api::routes(state.clone());
+    let doc = doc.to_pretty_json().unwrap_or_default();
+    // The description of /api/v1, for the same readers.
+    let described = Router::new()
+        .route(
+            "/openapi.json",
+            get(move || async move { ([("content-type", "application/json")], doc.clone()) }),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -51,10 +60,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
-        .route("/api/v1/audit/public-key", get(api::public_key))
         .route("/oauth/{vendor}/start", get(oauth::start))
         .route("/oauth/{vendor}/callback", get(oauth::callback))
-        .nest("/api/v1", api)
+        .merge(api)
+        .merge(described)
         .fallback(|| async { error::ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             error::ApiError::new(
@@ -65,5 +74,6 @@ pub fn router(state: AppState) -> Router {
         })
         // Bodies are limited by the hook handler itself, per `max_body_bytes`, with a JSON 413.
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(access::log))
         .with_state(state)
 }

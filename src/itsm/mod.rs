@@ -21,7 +21,7 @@ pub use verify::{Verified, VerifyError};
 use crate::config::{ItsmConfig, Visibility};
 use crate::ids::{ConnectionId, EventId, TicketRef};
 use crate::metrics::Metrics;
-use crate::outbound::{Retry, UpstreamError};
+use crate::outbound::{Advice, Probe, Retry, UpstreamError};
 use crate::render::Markup;
 use crate::ticket::Ticket;
 use async_trait::async_trait;
@@ -105,6 +105,19 @@ impl ItsmError {
     }
 }
 
+impl ItsmError {
+    /// A failed test call in an admin's terms: the answer, and what to fix per `advice`.
+    pub fn probe(&self, advice: &Advice) -> Probe {
+        match self {
+            ItsmError::Upstream(u) => Probe::from_upstream(u, advice),
+            ItsmError::Contract(m) => Probe::failed(
+                m,
+                "check that base_url is this kind of system's API address",
+            ),
+        }
+    }
+}
+
 pub type Result<T, E = ItsmError> = std::result::Result<T, E>;
 
 #[async_trait]
@@ -139,6 +152,9 @@ pub trait Itsm: Send + Sync + std::fmt::Debug {
         ticket: &TicketRef,
         files: &[ArtifactFile],
     ) -> Result<Vec<RemoteAttachment>>;
+    /// One read-only call with the configured credentials (`check --online`, the test route):
+    /// `ok` with what it read, or the answer and what to fix.
+    async fn test_connection(&self) -> Probe;
     /// The size limits that apply to attaching to this ticket.
     async fn attachment_limits(&self, _ticket: &TicketRef) -> Result<AttachmentLimits> {
         Ok(AttachmentLimits::default())

@@ -8,7 +8,7 @@
 //! that is not allowed, or would leave the job broken, leaves it as it was.
 
 use super::check::Broken;
-use super::{Job, JobState, StepRecord};
+use super::{Actor, Job, JobState, StepRecord};
 use crate::clock::Millis;
 
 /// What a step found in the world. The job, not the step, decides which state that leads to.
@@ -111,6 +111,7 @@ struct Line {
     attempt: u32,
     error: Option<String>,
     detail: String,
+    by: Option<String>,
 }
 
 impl Line {
@@ -119,7 +120,12 @@ impl Line {
             attempt,
             error,
             detail,
+            by: None,
         }
+    }
+    fn by(mut self, actor: &Actor) -> Line {
+        self.by = Some(actor.to_string());
+        self
     }
 }
 
@@ -133,6 +139,7 @@ impl Job {
             attempt,
             error,
             detail: Some(detail),
+            by: None,
         });
         self.updated_at = now;
     }
@@ -200,12 +207,17 @@ impl Job {
 
     /// Admin retry: back to the step that failed, with a fresh attempt count.
     pub fn resume(&mut self, now: Millis) -> Result<JobState, TransitionError> {
+        self.resume_by(now, &Actor::admin())
+    }
+
+    /// [`Job::resume`], the history naming who asked.
+    pub fn resume_by(&mut self, now: Millis, by: &Actor) -> Result<JobState, TransitionError> {
         let step = match (self.state, self.failed_step) {
             (JobState::Failed, Some(step)) => step,
             (s, _) => return Err(TransitionError::NotFailed(s.as_str())),
         };
-        let detail = format!("retried by admin, back to {}", step.as_str());
-        let line = Line::new(self.attempt, None, detail);
+        let detail = format!("retried by {by}, back to {}", step.as_str());
+        let line = Line::new(self.attempt, None, detail).by(by);
         self.transition(Event::AdminRetry, now, Some(line), |j| {
             j.failed_step = None;
             j.attempt = 0;
@@ -216,10 +228,15 @@ impl Job {
 
     /// Admin cancel, from any state but one the job ended in otherwise than failed.
     pub fn cancel(&mut self, now: Millis) -> Result<JobState, TransitionError> {
+        self.cancel_by(now, &Actor::admin())
+    }
+
+    /// [`Job::cancel`], the history naming who asked.
+    pub fn cancel_by(&mut self, now: Millis, by: &Actor) -> Result<JobState, TransitionError> {
         if self.state.is_terminal() && self.state != JobState::Failed {
             return Err(TransitionError::AlreadyFinished(self.state.as_str()));
         }
-        let line = Line::new(self.attempt, None, "cancelled by admin".into());
+        let line = Line::new(self.attempt, None, format!("cancelled by {by}")).by(by);
         self.transition(Event::Cancel, now, Some(line), |j| {
             // The failed step is in the history; the job is no longer waiting to go back to it.
             j.failed_step = None;
@@ -243,6 +260,9 @@ impl Job {
         let mut next = self.clone();
         if let Some(l) = line {
             next.record(now, l.attempt, l.error, l.detail);
+            if let Some(last) = next.steps.last_mut() {
+                last.by = l.by;
+            }
         }
         next.state = to;
         changes(&mut next);

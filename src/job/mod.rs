@@ -22,7 +22,7 @@ use crate::ticket::Ticket;
 use serde::{Deserialize, Serialize};
 
 /// One line of a job's history: a step taken, retried or failed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct StepRecord {
     pub step: JobState,
     pub at: Millis,
@@ -32,10 +32,43 @@ pub struct StepRecord {
     /// What the step did, or the state it led to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Who did it, for what a person did (an admin's retry or cancel): `admin`, or the name
+    /// given at login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// Who retried or cancelled a job, as its history names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    /// Whoever holds the admin token, through the API or a command.
+    pub fn admin() -> Actor {
+        Actor("admin".into())
+    }
+
+    /// A name given at login (the web console): trimmed, 1 to 64 characters, none of them a
+    /// control character; None otherwise.
+    pub fn named(name: &str) -> Option<Actor> {
+        let name = name.trim();
+        let fits = (1..=64).contains(&name.chars().count());
+        (fits && !name.chars().any(char::is_control)).then(|| Actor(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// Where an artifact ended up on the ticket.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Attached {
     pub connection: ConnectionId,
     pub ticket: TicketRef,
@@ -47,7 +80,7 @@ pub struct Attached {
     pub found_existing: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ArtifactRecord {
     pub name: String,
     pub size: u64,
@@ -56,19 +89,19 @@ pub struct ArtifactRecord {
     pub attached: Option<Attached>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Unavailable {
     pub kind: ArtifactKind,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Lease {
     pub owner: u64,
     pub until: Millis,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: JobId,
     state: JobState,

@@ -5,14 +5,17 @@
 //! Adapters still read their system's error envelope to produce a message an admin
 //! understands; they hand that message to [`classify`] with the status and headers.
 
+mod probe;
 mod ratelimit;
 mod retry_after;
 
+pub use probe::{Advice, Probe};
 pub use ratelimit::RateLimiter;
 pub use retry_after::parse_retry_after;
 
+use crate::clock::Millis;
 use crate::config::RateLimit;
-use crate::metrics::Metrics;
+use crate::metrics::{Answer, Metrics, Side};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,11 +92,41 @@ pub fn classify(
     }
 }
 
+/// Which system an [`Upstream`] calls: the side and id its last call is kept under, and the
+/// name its metrics carry ("servicenow/snow-prod").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub side: Side,
+    pub id: String,
+    pub name: String,
+}
+
+impl Target {
+    /// The ticket-system connection `id` of kind `kind`.
+    pub fn connection(kind: &str, id: impl std::fmt::Display) -> Self {
+        Self::of(Side::Connection, kind, id)
+    }
+    /// The vendor `id`; `kind` names the API ("splashtop", or "splashtop-oauth" for its
+    /// token endpoint): every API of one vendor counts as that vendor's last call.
+    pub fn vendor(kind: &str, id: impl std::fmt::Display) -> Self {
+        Self::of(Side::Vendor, kind, id)
+    }
+    fn of(side: Side, kind: &str, id: impl std::fmt::Display) -> Self {
+        let id = id.to_string();
+        Target {
+            side,
+            name: format!("{kind}/{id}"),
+            id,
+        }
+    }
+}
+
 /// One upstream instance (a ticket-system connection or a vendor).
 #[derive(Clone)]
 pub struct Upstream {
     /// For messages and metrics: "servicenow/snow-prod".
     pub name: String,
+    target: Target,
     base: String,
     client: reqwest::Client,
     limiter: Option<Arc<RateLimiter>>,
@@ -111,7 +144,7 @@ impl std::fmt::Debug for Upstream {
 
 impl Upstream {
     pub fn new(
-        name: String,
+        target: Target,
         base_url: &str,
         rate_limit: Option<RateLimit>,
         timeout: Duration,
@@ -123,8 +156,10 @@ impl Upstream {
             .user_agent(concat!("deskbridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds with static settings");
+        metrics.declare_target(&target.name);
         Upstream {
-            name,
+            name: target.name.clone(),
+            target,
             base: base_url.trim_end_matches('/').to_string(),
             client,
             limiter: rate_limit.map(|r| Arc::new(RateLimiter::new(r.requests, r.per.0))),
@@ -150,28 +185,30 @@ impl Upstream {
         let started = std::time::Instant::now();
         let res = req.send().await;
         let elapsed = started.elapsed();
-        match res {
-            Ok(r) => {
-                self.metrics
-                    .outbound(&self.name, &r.status().as_u16().to_string(), elapsed);
-                Ok(r)
-            }
-            Err(e) => {
-                let kind = if e.is_timeout() { "timeout" } else { "error" };
-                self.metrics.outbound(&self.name, kind, elapsed);
-                // reqwest's Display includes the URL, never headers: no credential leaks here.
-                let what = if e.is_timeout() {
-                    "did not answer in time"
-                } else {
-                    "could not be reached"
-                };
-                Err(UpstreamError::transient(format!(
-                    "{} {what}: {}",
-                    self.name,
-                    without_url(&e)
-                )))
-            }
-        }
+        let answer = match &res {
+            Ok(r) => Answer::Status(r.status().as_u16()),
+            Err(e) if e.is_timeout() => Answer::Timeout,
+            Err(_) => Answer::Unreachable,
+        };
+        let label = match answer {
+            Answer::Status(s) => s.to_string(),
+            Answer::Timeout => "timeout".into(),
+            Answer::Unreachable => "error".into(),
+        };
+        self.metrics.outbound(&self.name, &label, elapsed);
+        let t = &self.target;
+        self.metrics
+            .calls
+            .record(t.side, &t.id, answer, Millis::now());
+        res.map_err(|e| {
+            // reqwest's Display includes the URL, never headers: no credential leaks here.
+            let what = if e.is_timeout() {
+                "did not answer in time"
+            } else {
+                "could not be reached"
+            };
+            UpstreamError::transient(format!("{} {what}: {}", self.name, without_url(&e)))
+        })
     }
 }
 

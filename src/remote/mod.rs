@@ -13,18 +13,18 @@ pub mod registry;
 pub mod splashtop;
 pub mod sunlogin;
 
-use crate::clock::Millis;
+use crate::clock::{Clock, Millis};
 use crate::config::{ArtifactKind, VendorConfig, VendorOptions};
 use crate::ids::{JobId, VendorId};
 use crate::metrics::Metrics;
-use crate::outbound::{Retry, UpstreamError};
+use crate::outbound::{Advice, Probe, Retry, UpstreamError};
 use crate::store::Store;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Session {
     /// The vendor's id for the session.
     pub id: String,
@@ -42,6 +42,7 @@ pub struct Session {
     pub created_at: Millis,
     /// Vendor-private state between calls (a correlated log id, say).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    #[schema(value_type = Object)]
     pub extra: serde_json::Value,
 }
 
@@ -109,6 +110,18 @@ pub enum VendorError {
 }
 
 impl VendorError {
+    /// A failed test call in an admin's terms: the answer, and what to fix per `advice`.
+    pub fn probe(&self, advice: &Advice) -> Probe {
+        match self {
+            VendorError::Upstream(u) => Probe::from_upstream(u, advice),
+            VendorError::Contract(m) => Probe::failed(
+                m,
+                "check that base_url is this vendor's API address, and the credential's scopes",
+            ),
+            VendorError::ReAuthorise(m) => Probe::failed(m, advice.unauthorized),
+        }
+    }
+
     pub fn retry(&self) -> Retry {
         match self {
             VendorError::Upstream(u) => u.retry.clone(),
@@ -129,7 +142,7 @@ pub fn identity_tag(identity: &str) -> String {
 
 /// The state of a vendor's credentials, for `/api/v1/status`, `/metrics` and the log. Read from
 /// the store, never by calling the vendor, and never holding a secret.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CredentialStatus {
     /// "api_token", "oauth2" or "sunlogin".
     pub auth: &'static str,
@@ -170,6 +183,9 @@ pub trait Vendor: Send + Sync + std::fmt::Debug {
     async fn session_state(&self, session: &Session) -> Result<SessionState>;
     async fn collect(&self, session: &Session, what: &[ArtifactKind]) -> Result<Collected>;
     async fn close_session(&self, session: &Session) -> Result<()>;
+    /// One read-only call with the configured credentials (`check --online`, the test route):
+    /// `ok` with what it read, or the answer and what to fix.
+    async fn test_connection(&self) -> Probe;
     /// The credentials' state (see [`CredentialStatus`]); default: configured, nothing to renew.
     fn credentials(&self) -> CredentialStatus {
         CredentialStatus::configured("api_token")
@@ -206,6 +222,9 @@ pub struct BuildCtx {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub timeout: Duration,
+    /// "Now" for deciding whether a stored token is about to expire: the service's clock, so a
+    /// test that moves it sees a token go stale without waiting its life out.
+    pub clock: Clock,
 }
 
 /// An adapter's settings type: what `[[vendor]]` holds for its kind besides `id`, `kind`,

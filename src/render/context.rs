@@ -50,6 +50,8 @@ pub struct NoteContext {
     pub unavailable: Vec<NoteUnavailable>,
     pub error: String,
     pub give_up_after: String,
+    /// Who cancelled the job (`admin` or a name), for the cancellation note.
+    pub cancelled_by: String,
 }
 
 impl NoteContext {
@@ -86,6 +88,7 @@ impl NoteContext {
             }],
             error: "ServiceNow answered 401 Unauthorized: User Not Authenticated".into(),
             give_up_after: "24h".into(),
+            cancelled_by: "admin".into(),
         }
     }
 
@@ -112,6 +115,7 @@ impl NoteContext {
             unavailable => Value::from_serialize(&self.unavailable),
             error => self.error.clone(),
             give_up_after => self.give_up_after.clone(),
+            cancelled_by => self.cancelled_by.clone(),
         }
     }
 }

@@ -17,7 +17,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use std::path::Path;
 
 /// The templates deskbridge ships, by name.
-pub const BUILTIN: [(&str, &str); 5] = [
+pub const BUILTIN: [(&str, &str); 6] = [
     (
         "session_link",
         include_str!("../../templates/session_link.j2"),
@@ -37,6 +37,10 @@ pub const BUILTIN: [(&str, &str); 5] = [
     (
         "session_failed",
         include_str!("../../templates/session_failed.j2"),
+    ),
+    (
+        "session_cancelled",
+        include_str!("../../templates/session_cancelled.j2"),
     ),
 ];
 

@@ -29,6 +29,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, instrument, warn, Instrument};
 
+pub use notes::post_cancel_note;
 pub use steps::StepError;
 
 /// How many due jobs one dispatch round looks at.
@@ -221,7 +222,7 @@ impl Worker {
                     let worker = running.worker.clone();
                     // The step runs in a task of its own so that a panic (a bug) is caught here
                     // and counted as a failed attempt, not retried at once in a loop.
-                    if tokio::spawn(async move { worker.step(job).await })
+                    if tokio::spawn(async move { worker.step(job).await }.in_current_span())
                         .await
                         .is_err()
                     {
@@ -324,6 +325,14 @@ impl Worker {
                 false
             }
         };
+        if saved && job.state() != state {
+            self.shared.metrics.transition(job.state());
+            info!(
+                from = state.as_str(),
+                to = job.state().as_str(),
+                "job state changed"
+            );
+        }
         if saved && job.state() == JobState::Failed {
             notes::post_failure_note(&rt, &job).await;
         }

@@ -82,6 +82,13 @@ pub fn context(job: &Job, rt: &Runtime) -> NoteContext {
         give_up_after: vendor
             .map(|v| format!("{:?}", v.poll.give_up_after))
             .unwrap_or_default(),
+        // The last person named in the history: right after a cancel, who cancelled.
+        cancelled_by: job
+            .history()
+            .iter()
+            .rev()
+            .find_map(|l| l.by.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -135,5 +142,24 @@ pub async fn post_failure_note(rt: &Runtime, job: &Job) {
     let purpose = format!("failed/{}", job.history().len());
     if let Err(e) = ensure_note(rt, &**itsm, job, &plan.failure_note, &purpose).await {
         tracing::warn!(error = %e.message, "the failure note could not be posted");
+    }
+}
+
+/// Tell the ticket that the session link posted on it no longer works (an admin cancelled the
+/// job): once, best effort. Returns the error and what happened, for the job's history.
+pub async fn post_cancel_note(rt: &Runtime, job: &Job) -> (Option<String>, String) {
+    let Some(itsm) = rt.itsm.get(&job.connection) else {
+        return (
+            None,
+            "the connection is no longer configured: no note".into(),
+        );
+    };
+    let plan = rt.plan(job.rule.as_deref());
+    match ensure_note(rt, &**itsm, job, &plan.cancel_note, "cancelled").await {
+        Ok(done) => (None, done),
+        Err(e) => (
+            Some(e.message),
+            "the cancellation note could not be posted".into(),
+        ),
     }
 }

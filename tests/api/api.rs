@@ -1,42 +1,15 @@
 //! `/api/v1`: tokens and roles, listing and filters, ticket history, probes, metrics.
 
-use crate::helpers::*;
+use crate::servicenow::*;
 use deskbridge_sim::SessionEnd;
 use serde_json::Value;
 
 #[tokio::test]
 async fn the_api_wants_a_token_and_the_auditor_token_cannot_write() {
     let app = spawn_app().await;
-    let url = |p: &str| format!("{}{p}", app.base);
-    assert_eq!(
-        app.client
-            .get(url("/api/v1/jobs"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        app.client
-            .get(url("/api/v1/jobs"))
-            .bearer_auth("wrong")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        app.client
-            .get(url("/api/v1/jobs"))
-            .bearer_auth(AUDITOR_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get("/api/v1/jobs").await.status(), 401);
+    assert_eq!(app.get_as("wrong", "/api/v1/jobs").await.status(), 401);
+    assert_eq!(app.auditor_get("/api/v1/jobs").await.status(), 200);
     let id = uuid::Uuid::now_v7();
     for path in [
         format!("/api/v1/jobs/{id}/retry"),
@@ -46,7 +19,7 @@ async fn the_api_wants_a_token_and_the_auditor_token_cannot_write() {
     ] {
         let r = app
             .client
-            .post(url(&path))
+            .post(app.url(&path))
             .bearer_auth(AUDITOR_TOKEN)
             .send()
             .await
@@ -55,11 +28,8 @@ async fn the_api_wants_a_token_and_the_auditor_token_cannot_write() {
     }
     // the public key is for anyone
     let k: Value = app
-        .client
-        .get(url("/api/v1/audit/public-key"))
-        .send()
+        .get("/api/v1/audit/public-key")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -72,8 +42,7 @@ async fn jobs_list_newest_first_with_filters_and_a_cursor() {
     let mut ids = vec![];
     for _ in 0..3 {
         let (_, body) = app.new_incident("Service Desk");
-        let v: Value = app.post_hook(&body).await.json().await.unwrap();
-        ids.push(v["job_id"].as_str().unwrap().to_string());
+        ids.push(job_id_of(app.post_hook(&body).await).await);
     }
     let page = app.admin_get("/api/v1/jobs?limit=2").await;
     let got: Vec<&str> = page["jobs"]
@@ -89,13 +58,7 @@ async fn jobs_list_newest_first_with_filters_and_a_cursor() {
         .await;
     assert_eq!(page2["jobs"][0]["id"], ids[0].as_str());
     assert!(page2["next"].is_null());
-    let r = app
-        .client
-        .get(format!("{}/api/v1/jobs?state=nonsense", app.base))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let r = app.get_as(ADMIN_TOKEN, "/api/v1/jobs?state=nonsense").await;
     assert_eq!(r.status(), 400);
     for id in &ids {
         app.wait_for_state(id, "waiting_for_end", 10).await;
@@ -114,27 +77,17 @@ async fn a_tickets_history_lists_every_session_with_its_artifacts() {
     let (sys_id, body) = app.new_incident("Service Desk");
     let number = body["number"].as_str().unwrap().to_string();
     for _ in 0..2 {
-        let v: Value = app
-            .post_hook(&hook_body(&sys_id, &number, "Service Desk"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let id = v["job_id"].as_str().unwrap().to_string();
+        let id = app
+            .start_job(&hook_body(&sys_id, &number, "Service Desk"))
+            .await;
         app.wait_for_state(&id, "waiting_for_end", 10).await;
-        let code = app.session_code(&id).await;
-        app.splashtop
-            .end_session(&code, SessionEnd::sample(1, 1, 1));
+        app.end_session(&id, SessionEnd::sample(1, 1, 1)).await;
         app.wait_for_state(&id, "done", 15).await;
     }
     for key in [format!("incident/{sys_id}"), number.clone()] {
         let h = app
-            .client
-            .get(format!("{}/api/v1/tickets/snow/{key}", app.base))
-            .bearer_auth(AUDITOR_TOKEN)
-            .send()
-            .await
-            .unwrap();
+            .auditor_get(&format!("/api/v1/tickets/snow/{key}"))
+            .await;
         assert_eq!(h.status(), 200, "{key}");
         let h: Value = h.json().await.unwrap();
         assert_eq!(h["sessions"].as_array().unwrap().len(), 2, "{key}");
@@ -146,11 +99,10 @@ async fn a_tickets_history_lists_every_session_with_its_artifacts() {
 #[tokio::test]
 async fn probes_and_metrics_answer() {
     let app = spawn_app().await;
-    let get = |p: &str| app.client.get(format!("{}{p}", app.base)).send();
-    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    assert_eq!(app.get("/healthz").await.status(), 200);
     let mut ready = false;
     for _ in 0..50 {
-        if get("/readyz").await.unwrap().status() == 200 {
+        if app.get("/readyz").await.status() == 200 {
             ready = true;
             break;
         }
@@ -158,10 +110,9 @@ async fn probes_and_metrics_answer() {
     }
     assert!(ready);
     let (_, body) = app.new_incident("Service Desk");
-    let v: Value = app.post_hook(&body).await.json().await.unwrap();
-    app.wait_for_state(v["job_id"].as_str().unwrap(), "waiting_for_end", 10)
-        .await;
-    let text = get("/metrics").await.unwrap().text().await.unwrap();
+    let id = job_id_of(app.post_hook(&body).await).await;
+    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let text = app.metrics().await;
     assert!(
         text.contains("deskbridge_webhooks_total{connection=\"snow\",outcome=\"queued\"} 1"),
         "{text}"
@@ -171,11 +122,11 @@ async fn probes_and_metrics_answer() {
         "{text}"
     );
     assert!(
-        text.contains("deskbridge_outbound_calls_total{target=\"servicenow/snow\",status=\"200\"}"),
+        text.contains("deskbridge_outbound_calls_total{status=\"200\",target=\"servicenow/snow\"}"),
         "{text}"
     );
     assert!(
-        text.contains("deskbridge_steps_total{step=\"queued\",outcome=\"ok\"} 1"),
+        text.contains("deskbridge_steps_total{outcome=\"ok\",step=\"queued\"} 1"),
         "{text}"
     );
 }
@@ -208,7 +159,7 @@ async fn the_rules_test_route_explains_the_decision_like_the_command() {
     let (_, body) = app.new_incident("Network");
     let r = app
         .client
-        .post(format!("{}/api/v1/rules/test", app.base))
+        .post(app.url("/api/v1/rules/test"))
         .bearer_auth(ADMIN_TOKEN)
         .json(&serde_json::json!({"connection": "snow", "payload": body}))
         .send()
@@ -227,7 +178,7 @@ async fn the_rules_test_route_explains_the_decision_like_the_command() {
     );
     let r = app
         .client
-        .post(format!("{}/api/v1/rules/test", app.base))
+        .post(app.url("/api/v1/rules/test"))
         .bearer_auth(ADMIN_TOKEN)
         .json(&serde_json::json!({"connection": "nope", "payload": {}}))
         .send()
@@ -239,19 +190,13 @@ async fn the_rules_test_route_explains_the_decision_like_the_command() {
 #[tokio::test]
 async fn every_api_error_is_json_naming_what_is_wrong() {
     let app = spawn_app().await;
-    let get = |p: &str| {
-        app.client
-            .get(format!("{}{p}", app.base))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-    };
     for (path, status, needle) in [
         ("/api/v1/jobs?limit=abc", 400, "limit"),
         ("/api/v1/jobs?colour=red", 400, "colour"),
         ("/api/v1/nothing-here", 404, "no such route"),
         ("/nothing-here", 404, "no such route"),
     ] {
-        let r = get(path).await.unwrap();
+        let r = app.get_as(ADMIN_TOKEN, path).await;
         assert_eq!(r.status(), status, "{path}");
         let v: Value = r.json().await.unwrap();
         assert!(
@@ -259,12 +204,7 @@ async fn every_api_error_is_json_naming_what_is_wrong() {
             "{path}: {v}"
         );
     }
-    let r = app
-        .client
-        .delete(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.delete(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 405);
     assert_eq!(
         r.json::<Value>().await.unwrap()["error"]["code"],
@@ -276,23 +216,9 @@ async fn every_api_error_is_json_naming_what_is_wrong() {
 async fn webhooks_to_unknown_connections_share_one_metrics_label() {
     let app = spawn_app().await;
     for name in ["a1", "b2", "c3"] {
-        let _ = app
-            .client
-            .post(format!("{}/hooks/{name}", app.base))
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
+        app.hook(name, "{}", &[]).await;
     }
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains("deskbridge_webhooks_total{connection=\"unknown\",outcome=\"not_found\"} 3"),
         "{text}"
@@ -305,8 +231,7 @@ async fn an_admin_retry_is_refused_while_another_job_holds_the_ticket() {
     let app = spawn_app().await;
     let (sys_id, body) = app.new_incident("Service Desk");
     app.snow.set_password("rotated");
-    let first: Value = app.post_hook(&body).await.json().await.unwrap();
-    let first = first["job_id"].as_str().unwrap().to_string();
+    let first = job_id_of(app.post_hook(&body).await).await;
     app.wait_for_state(&first, "failed", 10).await;
     app.snow.set_password(SNOW_PASSWORD);
     // the agent clicks again: a new job holds the ticket

@@ -1,19 +1,14 @@
 //! Outbound pacing and isolation: each upstream's `rate_limit` is respected, and one slow
 //! ticket system does not hold up jobs bound for another.
 
-use crate::helpers::*;
+use crate::servicenow::*;
 use deskbridge_sim::{Fault, FaultAction, ServiceNowSim, SimIncident};
 use std::time::Duration;
 
 #[tokio::test]
 async fn calls_to_a_ticket_system_keep_to_its_rate_limit() {
-    let app = spawn_app_edited("", |t| {
-        t.replace(
-            "rate_limit = { requests = 1000, per = \"1s\" }",
-            "rate_limit = { requests = 2, per = \"1s\" }",
-        )
-    })
-    .await;
+    let app =
+        spawn_app_with(|c| c.itsm_mut("snow").rate_limit = Some(RateLimit::per_second(2))).await;
     let (_, body) = app.new_incident("Service Desk");
     let id = app.start_job(&body).await;
     app.wait_for_state(&id, "waiting_for_end", 10).await;
@@ -32,35 +27,18 @@ async fn a_slow_ticket_system_does_not_stall_jobs_for_another() {
     let slow = ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
     slow.faults()
         .push(Fault::new("/api/now/", FaultAction::Delay(Duration::from_secs(4))).times(0));
-    let extra = format!(
-        r#"
-[[itsm]]
-id = "slow"
-kind = "servicenow"
-base_url = "{}"
-auth = {{ type = "basic", username = "{SNOW_USER}", password = "{SNOW_PASSWORD}" }}
-inbound = {{ type = "hmac", secret = "{HOOK_SECRET}" }}
-
-[[rule]]
-name = "slow desk"
-connection = "slow"
-vendor = "splashtop"
-"#,
-        slow.base_url()
-    );
     // two slots per connection, four overall: the slow system may fill its own two, no more
-    let app = spawn_app_edited(&extra, |t| {
-        t.replace(
-            "[worker]\n",
-            "[worker]\nconcurrency = 4\nper_connection = 2\n",
-        )
+    let app = spawn_app_with(|c| {
+        c.itsm.push(connection("slow", &slow.base_url()));
+        c.rules.push(Rule::new("slow desk", "slow", "splashtop"));
+        c.worker.concurrency = Some(4);
+        c.worker.per_connection = Some(2);
     })
     .await;
     for _ in 0..6 {
         let sys_id = slow.add_incident(SimIncident::default());
         let r = post_signed(
-            &app.client,
-            &app.base,
+            &app.api,
             "slow",
             hook_body(&sys_id, "INC0000046", "Service Desk")
                 .to_string()

@@ -2,7 +2,8 @@
 //! simulators of the `deskbridge-sim` crate, each test with its own ports. One test binary (zero-to-production
 //! style) so the crate is linked once.
 
-mod helpers;
+mod harness;
+mod servicenow;
 
 mod api;
 mod clock;
@@ -12,7 +13,9 @@ mod flow;
 mod freshservice;
 mod isolation;
 mod jira;
+mod logging;
 mod oauth;
+mod operable;
 mod replicas;
 mod retention;
 mod secrets;

@@ -12,8 +12,7 @@
 //!
 //! These need the PostgreSQL server binaries, hence `#[ignore]` (see the README).
 
-use crate::crash::{assert_each_artifact_once, free_port, Child};
-use crate::helpers::*;
+use crate::servicenow::*;
 use deskbridge::store::postgres::scratch::Scratch;
 use deskbridge_sim::{Fault, FaultAction, Faults, ServiceNowSim, SessionEnd, SplashtopSim};
 use serde_json::Value;
@@ -28,26 +27,24 @@ struct Cluster {
     reps: Vec<Child>,
     /// Each replica's worker id (a job's `lease.owner`), refreshed after a restart.
     ids: Vec<u64>,
-    client: reqwest::Client,
     _dirs: Vec<tempfile::TempDir>,
     _pg: Scratch,
 }
 
-fn replica_config(
-    dir: &std::path::Path,
-    port: u16,
-    snow: &str,
-    st: &str,
-    url: &str,
-    key: &str,
-) -> String {
-    let store = format!("[store]\nkind = \"postgres\"\nurl = \"{url}\"\nmax_connections = 8\n");
-    config_text(dir, &format!("127.0.0.1:{port}"), snow, st, &store)
-        .replace(
-            "shutdown_grace = \"2s\"",
-            &format!("shutdown_grace = \"2s\"\naudit_key = \"file:{key}\""),
-        )
-        .replace("tick = \"50ms\"", "tick = \"50ms\"\nlease = \"1500ms\"")
+/// The ServiceNow and Splashtop configuration on the PostgreSQL database at `url`, signing with
+/// the key in the file `key`, with short leases so that a killed replica's job is taken over
+/// within a couple of seconds.
+fn replica_config(dir: &std::path::Path, snow: &str, st: &str, url: &str, key: &str) -> Config {
+    let mut cfg = config(dir, snow, st);
+    cfg.server.audit_key = Some(format!("file:{key}"));
+    cfg.worker.lease = Some("1500ms".into());
+    let store = [
+        ("kind", toml::Value::from("postgres")),
+        ("url", toml::Value::from(url)),
+        ("max_connections", toml::Value::from(8)),
+    ];
+    cfg.store = Some(store.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+    cfg
 }
 
 impl Cluster {
@@ -63,16 +60,9 @@ impl Cluster {
         let mut reps = vec![];
         for _ in 0..2 {
             let dir = tempfile::tempdir().unwrap();
-            let port = free_port();
-            let text = replica_config(
-                dir.path(),
-                port,
-                &snow.base_url(),
-                &st.base_url(),
-                &url,
-                key.to_str().unwrap(),
-            );
-            reps.push(Child::start(dir.path(), port, &text).await);
+            let key = key.to_str().unwrap();
+            let cfg = replica_config(dir.path(), &snow.base_url(), &st.base_url(), &url, key);
+            reps.push(Child::start(dir.path(), cfg).await);
             dirs.push(dir);
         }
         let mut c = Cluster {
@@ -80,7 +70,6 @@ impl Cluster {
             st,
             reps,
             ids: vec![0, 0],
-            client: reqwest::Client::new(),
             _dirs: dirs,
             _pg: pg,
         };
@@ -91,16 +80,7 @@ impl Cluster {
     }
 
     async fn replica_id(&self, i: usize) -> u64 {
-        let v: Value = self
-            .client
-            .get(format!("{}/api/v1/status", self.reps[i].base))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = self.reps[i].admin_get("/api/v1/status").await;
         assert_eq!(v["store"], "postgres");
         v["replica"].as_u64().expect("the status names the replica")
     }
@@ -115,13 +95,7 @@ impl Cluster {
     }
 
     async fn hook(&self, i: usize, body: &Value) -> Value {
-        let r = post_signed(
-            &self.client,
-            &self.reps[i].base,
-            "snow",
-            body.to_string().as_bytes(),
-        )
-        .await;
+        let r = post_signed(&self.reps[i], "snow", body.to_string().as_bytes()).await;
         assert_eq!(r.status(), 202, "replica {i}");
         r.json().await.unwrap()
     }
@@ -129,13 +103,8 @@ impl Cluster {
     async fn job(&self, id: &str) -> Value {
         for _ in 0..200 {
             for r in &self.reps {
-                if let Ok(resp) = self
-                    .client
-                    .get(format!("{}/api/v1/jobs/{id}", r.base))
-                    .bearer_auth(ADMIN_TOKEN)
-                    .send()
-                    .await
-                {
+                let url = r.url(&format!("/api/v1/jobs/{id}"));
+                if let Ok(resp) = r.client.get(url).bearer_auth(ADMIN_TOKEN).send().await {
                     if let Ok(v) = resp.json::<Value>().await {
                         return v;
                     }
@@ -287,13 +256,9 @@ async fn two_replicas_share_webhooks_and_jobs_and_each_ticket_gets_one_of_everyt
     // every replica signs with the one key from server.audit_key, and says so
     let mut keys = vec![];
     for r in &c.reps {
-        let url = format!("{}/api/v1/audit/public-key", r.base);
-        let k: Value = c
-            .client
-            .get(url)
-            .send()
+        let k: Value = r
+            .get("/api/v1/audit/public-key")
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();

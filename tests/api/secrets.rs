@@ -7,9 +7,9 @@
 //! The test also checks that the capture saw the credential paths' own log lines, so a capture
 //! that silently missed events cannot pass.
 
-use crate::helpers::*;
 use crate::oauth::{spawn_oauth, CLIENT_SECRET};
-use crate::sunlogin::{spawn_sunlogin, ACCOUNT, APP_SECRET, PASSWORD};
+use crate::servicenow::*;
+use crate::sunlogin::{spawn_sunlogin, ACCOUNT, APP_SECRET, LIFE, PASSWORD};
 use deskbridge_sim::{Fault, FaultAction, SessionEnd};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -53,18 +53,18 @@ async fn secrets_never_appear_in_logs_jobs_or_status_whatever_the_credentials_go
 
     // Sunlogin: sign-in, a renewal, a refused token, a full session, then a dead account.
     let sun = spawn_sunlogin().await;
-    sun.sun.set_access_ttl(Duration::from_secs(2));
+    sun.sun.set_access_ttl(LIFE);
     let (_, id) = sun.click().await;
     sun.wait_for_state(&id, "waiting_for_end", 10).await;
     sun.sun.set_access_ttl(Duration::from_secs(3600));
+    sun.age_the_token();
     sun.until(10, "renewed", |c| c.refreshed >= 1).await;
     sun.sun
         .faults()
         .push(Fault::new("/logs/remote", FaultAction::status(401)));
     sun.until(10, "renewed after a refusal", |c| c.refreshed >= 2)
         .await;
-    sun.play_session("JANE-PC", &[("diag.zip", 10, "download")])
-        .await;
+    sun.play_session("JANE-PC", &[("diag.zip", 10, "download")]);
     sun.wait_for_state(&id, "done", 15).await;
     sun.sun.set_password(NEW_PASSWORD);
     let (_, failing) = sun.click().await;
@@ -113,7 +113,7 @@ async fn secrets_never_appear_in_logs_jobs_or_status_whatever_the_credentials_go
     let mut answers = String::new();
     for path in ["/api/v1/jobs?limit=500", "/api/v1/status"] {
         answers.push_str(&sun.admin_get(path).await.to_string());
-        answers.push_str(&st.get(path).await.to_string());
+        answers.push_str(&st.admin_get(path).await.to_string());
     }
     for s in &secrets {
         assert!(

@@ -1,22 +1,15 @@
 //! The status table of SPEC §4 for `POST /hooks/{connection}`: each bad input gets the status
 //! that tells the sender whether to retry, and an error that names the field or header.
 
-use crate::helpers::*;
+use crate::servicenow::*;
 use deskbridge_sim::servicenow::sign_ui_action;
 use serde_json::Value;
-
-async fn error_of(r: reqwest::Response) -> (u16, Value) {
-    let s = r.status().as_u16();
-    (s, r.json::<Value>().await.unwrap()["error"].clone())
-}
 
 #[tokio::test]
 async fn an_unknown_connection_is_404() {
     let app = spawn_app().await;
     let (_, body) = app.new_incident("Service Desk");
-    let (s, e) =
-        error_of(post_signed(&app.client, &app.base, "nope", body.to_string().as_bytes()).await)
-            .await;
+    let (s, e) = error_of(post_signed(&app.api, "nope", body.to_string().as_bytes()).await).await;
     assert_eq!(s, 404);
     assert!(e["message"].as_str().unwrap().contains("nope"));
 }
@@ -26,7 +19,7 @@ async fn a_wrong_missing_or_stale_signature_is_401_naming_the_header() {
     let app = spawn_app().await;
     let (_, body) = app.new_incident("Service Desk");
     let bytes = body.to_string();
-    let url = format!("{}/hooks/snow", app.base);
+    let url = app.url("/hooks/snow");
 
     let r = app
         .client
@@ -56,9 +49,8 @@ async fn a_wrong_missing_or_stale_signature_is_401_naming_the_header() {
     let (s, e) = error_of(req.send().await.unwrap()).await;
     assert_eq!(s, 401);
     assert!(e["message"].as_str().unwrap().contains("300 s"), "{e}");
-    let jobs = app.admin_get("/api/v1/jobs").await;
     assert!(
-        jobs["jobs"].as_array().unwrap().is_empty(),
+        app.jobs("").await.is_empty(),
         "nothing stored for refused calls"
     );
 }
@@ -76,7 +68,7 @@ async fn a_body_over_the_limit_is_413() {
 #[tokio::test]
 async fn a_body_that_is_not_json_or_lacks_a_field_is_400_naming_it() {
     let app = spawn_app().await;
-    let (s, e) = error_of(post_signed(&app.client, &app.base, "snow", b"{not json").await).await;
+    let (s, e) = error_of(post_signed(&app.api, "snow", b"{not json").await).await;
     assert_eq!(s, 400);
     assert!(e["message"].as_str().unwrap().contains("not JSON"));
 

@@ -1,6 +1,11 @@
 //! The command line, run as a user runs it: `verify` catches tampering and names the files,
 //! `check` names the file, field and reason (and prints the audit key), `rules test` explains.
 
+#[allow(dead_code)]
+#[path = "../api/harness/config.rs"]
+mod config_file;
+
+use config_file::{Auth, Config, Inbound, Itsm, Rule, Server, Vendor, VendorAuth};
 use deskbridge::audit::AuditKey;
 use deskbridge::clock::Millis;
 use deskbridge::config::ArtifactKind;
@@ -13,19 +18,39 @@ use std::process::{Command, Output};
 mod verify;
 
 /// One ServiceNow connection and one Splashtop vendor, for the tests' rules to point at.
-const CONNECTIONS: &str = r#"
-[[itsm]]
-id = "snow"
-kind = "servicenow"
-base_url = "https://acme.service-now.com"
-auth = { type = "basic", username = "u", password = "p" }
-inbound = { type = "hmac", secret = "s" }
-[[vendor]]
-id = "st"
-kind = "splashtop"
-base_url = "https://webapi.splashtop.com"
-auth = { type = "bearer", token = "t" }
-"#;
+fn connections() -> Config {
+    let auth = Auth::Basic {
+        username: "u".into(),
+        password: "p".into(),
+    };
+    let inbound = Inbound::Hmac { secret: "s".into() };
+    let token = VendorAuth::Bearer { token: "t".into() };
+    Config::default()
+        .itsm(Itsm::new(
+            "snow",
+            "servicenow",
+            "https://acme.service-now.com",
+            auth,
+            inbound,
+        ))
+        .vendor(Vendor::new(
+            "st",
+            "splashtop",
+            "https://webapi.splashtop.com",
+            token,
+        ))
+}
+
+/// A file holding only `[server] data_dir`.
+pub fn data_dir_only(data: &Path) -> Config {
+    Config {
+        server: Server {
+            data_dir: Some(data.to_path_buf()),
+            ..Server::default()
+        },
+        ..Config::default()
+    }
+}
 
 pub fn deskbridge(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deskbridge"))
@@ -119,12 +144,7 @@ fn check_names_the_file_field_and_reason_and_prints_the_public_key() {
 
     let data = tmp.path().join("data");
     let key = AuditKey::load_or_create(&data).unwrap().public_key();
-    let good = tmp.path().join("good.toml");
-    std::fs::write(
-        &good,
-        format!("[server]\ndata_dir = {:?}\n", data.display().to_string()),
-    )
-    .unwrap();
+    let good = data_dir_only(&data).write(&tmp.path().join("good.toml"));
     let out = deskbridge(&["check", "--config", good.to_str().unwrap()], tmp.path());
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains(&format!("audit public key (ed25519): {key}")));
@@ -133,21 +153,12 @@ fn check_names_the_file_field_and_reason_and_prints_the_public_key() {
 #[test]
 fn check_refuses_a_rule_naming_an_unknown_template() {
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("t.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "{CONNECTIONS}{}",
-            r#"
-[[rule]]
-name = "L1"
-connection = "snow"
-vendor = "st"
-link_note = { template = "sesion_link" }
-"#
-        ),
-    )
-    .unwrap();
+    let mut rule = Rule::new("L1", "snow", "st");
+    rule.link_note = Some(config_file::Note {
+        template: "sesion_link".into(),
+        visibility: None,
+    });
+    let cfg = connections().rule(rule).write(&tmp.path().join("t.toml"));
     let out = deskbridge(&["check", "--config", cfg.to_str().unwrap()], tmp.path());
     assert!(!out.status.success());
     assert!(
@@ -161,26 +172,14 @@ link_note = { template = "sesion_link" }
 #[test]
 fn rules_test_shows_the_normalised_ticket_and_why_each_rule_matched_or_not() {
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("r.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "{CONNECTIONS}{}",
-            r#"
-[[rule]]
-name = "Network only"
-connection = "snow"
-vendor = "st"
-match = { queue = ["Network"] }
-[[rule]]
-name = "Service desk P1-3"
-connection = "snow"
-vendor = "st"
-match = { queue = ["Service Desk"], priority = ["1", "2", "3"] }
-"#
-        ),
-    )
-    .unwrap();
+    let cfg = connections()
+        .rule(Rule::new("Network only", "snow", "st").queue(&["Network"]))
+        .rule(
+            Rule::new("Service desk P1-3", "snow", "st")
+                .queue(&["Service Desk"])
+                .priority(&["1", "2", "3"]),
+        )
+        .write(&tmp.path().join("r.toml"));
     let payload = tmp.path().join("p.json");
     std::fs::write(&payload, r#"{"event_id":"e","sys_id":"9d385017c611228701d22104cc95c371","number":"INC0000046","assignment_group":{"display_value":"Service Desk"},"priority":"3","caller":{"name":"Jane","email":"jane@acme.example"}}"#).unwrap();
     let out = deskbridge(
@@ -206,4 +205,28 @@ match = { queue = ["Service Desk"], priority = ["1", "2", "3"] }
         .unwrap()
         .contains("queue \"Service Desk\" is not one of [\"Network\"]"));
     assert_eq!(v["on_webhook"]["trace"][1]["outcome"], "matched");
+}
+
+/// Issue 10 item 2: the demo's story on stdout has no log lines in it, and stderr stays empty.
+#[test]
+fn the_demo_tells_its_story_without_log_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deskbridge"))
+        .arg("demo")
+        .env_remove("RUST_LOG")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("--- ticket after ---"), "{stdout}");
+    assert!(
+        !stdout.contains(" INFO ") && !stdout.contains(" WARN "),
+        "{stdout}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

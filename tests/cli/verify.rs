@@ -1,7 +1,7 @@
 //! `deskbridge verify`: tampering is caught and named, a rotated key still verifies old
 //! manifests, and a mistake in the command is a usage error, never a verdict on the files.
 
-use super::{artifacts, deskbridge, signed_with, text};
+use super::{artifacts, data_dir_only, deskbridge, signed_with, text};
 use deskbridge::audit::AuditKey;
 
 #[test]
@@ -103,12 +103,7 @@ fn verify_finds_the_key_through_the_configuration() {
     let data = tmp.path().join("data");
     let files = tmp.path().join("files");
     artifacts(&data, &files);
-    let cfg = tmp.path().join("d.toml");
-    std::fs::write(
-        &cfg,
-        format!("[server]\ndata_dir = {:?}\n", data.display().to_string()),
-    )
-    .unwrap();
+    let cfg = data_dir_only(&data).write(&tmp.path().join("d.toml"));
     let out = deskbridge(
         &[
             "verify",

@@ -39,6 +39,7 @@ pub(super) const API_USER_ID: u64 = 1_000_000_001;
 
 pub(super) fn router(state: Arc<FsState>, faults: &Faults) -> Router {
     let api = Router::new()
+        .route("/api/v2/tickets", get(list_tickets))
         .route("/api/v2/tickets/{id}", get(view_ticket))
         .route(
             "/api/v2/tickets/{id}/notes",
@@ -164,6 +165,31 @@ async fn view_ticket(State(st): St, Path(id): Path<String>, RawQuery(q): RawQuer
         v["conversations"] = list.into();
     }
     Json(json!({ "ticket": v })).into_response()
+}
+
+/// "List all tickets", newest first, `per_page` (1-100, default 30) at a time; first page only.
+async fn list_tickets(State(st): St, RawQuery(q): RawQuery) -> Response {
+    let p = params(q.as_deref());
+    let per_page = match param(&p, "per_page").map(str::parse::<usize>) {
+        None => 30,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => {
+            return validation(
+                "per_page",
+                "It should be a number between 1 and 100",
+                "invalid_value",
+            )
+        }
+    };
+    let d = st.data();
+    let list: Vec<Value> = d
+        .tickets
+        .values()
+        .rev()
+        .take(per_page)
+        .map(|t| render::ticket(t, &st.base_url, false))
+        .collect();
+    Json(json!({ "tickets": list })).into_response()
 }
 
 async fn view_group(State(st): St, Path(id): Path<String>) -> Response {

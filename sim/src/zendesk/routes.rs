@@ -28,6 +28,7 @@ pub(super) fn router(state: Arc<ZdState>, faults: &Faults) -> Router {
         .route("/api/v2/tickets/{id}/{list}", get(list_comments))
         .route("/api/v2/groups/{id}", get(show_group))
         .route("/api/v2/brands/{id}", get(show_brand))
+        .route("/api/v2/users/me", get(show_me))
         .route("/api/v2/users/{id}", get(show_user))
         .route("/api/v2/uploads", post(writes::upload))
         .route("/api/v2/uploads.json", post(writes::upload))
@@ -170,6 +171,15 @@ async fn show_brand(State(st): St, Path(id): Path<String>) -> Response {
         Some((id, name)) => {
             Json(json!({"brand": shapes::named("brand", *id, name, &st.base_url)})).into_response()
         }
+        None => not_found(),
+    }
+}
+
+/// "Show Self": the user the credentials belong to (the integration agent).
+async fn show_me(State(st): St) -> Response {
+    let data = st.data();
+    match data.user(data.agent_id) {
+        Some(u) => Json(json!({"user": shapes::user(u, &st.base_url)})).into_response(),
         None => not_found(),
     }
 }

@@ -79,19 +79,55 @@ impl Place<'_> {
         &self,
         value: impl Into<toml::Value>,
     ) -> Result<T, ConfigError> {
-        let wrapped = toml::Table::from_iter([(self.section.to_string(), value.into())]);
+        let value = value.into();
+        let wrapped = toml::Table::from_iter([(self.section.to_string(), value.clone())]);
         serde_path_to_error::deserialize::<_, BTreeMap<String, T>>(toml::Value::Table(wrapped))
             .map(|m| m.into_values().next().expect("the wrapper holds one value"))
             .map_err(|e| {
                 let path = e.path().to_string();
                 let below = path.strip_prefix(self.section).unwrap_or_default();
-                ConfigError::new(
-                    self.file,
-                    format!("{}{below}", self.path()),
-                    e.into_inner().to_string(),
-                )
+                let reason = e.into_inner().to_string();
+                let mut field = format!("{}{below}", self.path());
+                // Inside a tagged table (`auth = { type = ... }`) serde loses the path below
+                // the table; a blank secret is then the blank string under it.
+                if reason.contains(super::secret::BLANK_SECRET) {
+                    if let Some(key) = descend(&value, below).and_then(blank_key) {
+                        field = format!("{field}.{key}");
+                    }
+                }
+                ConfigError::new(self.file, field, reason)
             })
     }
+}
+
+/// The value at `path` (`.auth`, `[0].auth`) under `v`.
+fn descend<'v>(v: &'v toml::Value, path: &str) -> Option<&'v toml::Value> {
+    let mut at = v;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, index) = match part.split_once('[') {
+            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        if !key.is_empty() {
+            at = at.get(key)?;
+        }
+        if let Some(i) = index {
+            at = at.get(i)?;
+        }
+    }
+    Some(at)
+}
+
+/// The key of the first blank string in a table, searched depth first.
+fn blank_key(v: &toml::Value) -> Option<String> {
+    let toml::Value::Table(t) = v else {
+        return None;
+    };
+    t.iter().find_map(|(k, v)| match v {
+        toml::Value::String(s) if s.trim().is_empty() => Some(k.clone()),
+        toml::Value::Table(_) => blank_key(v).map(|below| format!("{k}.{below}")),
+        _ => None,
+    })
 }
 
 /// One side's section: its name in the file, its registry, and its messages.
@@ -132,18 +168,24 @@ impl<S: ?Sized + 'static, D: ?Sized + 'static> Section<S, D> {
         };
         let tables: Vec<toml::Table> = whole.read(value)?;
         let common = keys::<C>();
-        tables
-            .into_iter()
-            .enumerate()
-            .map(|(i, table)| {
-                let at = Place {
-                    file,
-                    section: self.name,
-                    index: Some(i),
-                };
-                self.read_one(&at, common, table)
-            })
-            .collect()
+        let mut read = vec![];
+        let mut errors = vec![];
+        for (i, table) in tables.into_iter().enumerate() {
+            let at = Place {
+                file,
+                section: self.name,
+                index: Some(i),
+            };
+            match self.read_one(&at, common, table) {
+                Ok(r) => read.push(r),
+                Err(e) => errors.push(e),
+            }
+        }
+        // Every table's error at once, not only the first table's.
+        match ConfigError::all(errors) {
+            Some(e) => Err(e),
+            None => Ok(read),
+        }
     }
 
     fn read_one<C: Common>(

@@ -72,3 +72,16 @@ pub const ATTACHMENTS_FIELD: &str = "attachments";
 pub const HEADER_TOTAL: &str = "x-ratelimit-total";
 pub const HEADER_REMAINING: &str = "x-ratelimit-remaining";
 pub const HEADER_USED: &str = "x-ratelimit-used-currentrequest";
+
+/// The test call of `check --online`: "List all tickets" with `per_page=1`, `{"tickets": [...]}`
+/// (the API's list endpoint; not in the contract's table). Any agent who may view tickets may
+/// list them.
+pub const TEST_PATH: &str = "/api/v2/tickets?per_page=1";
+
+/// What a refusal of the test call means (integrations/freshservice/README.md).
+pub const ADVICE: crate::outbound::Advice = crate::outbound::Advice {
+    unauthorized: "check auth.key of this connection: the API key of the deskbridge agent \
+        (Profile settings > API key); a key stops working when its agent is deactivated",
+    forbidden: "give the deskbridge agent a role that can view and edit tickets in the groups \
+        and workspaces the rules cover",
+};

@@ -24,7 +24,7 @@ use super::{
 };
 use crate::config::{ItsmConfig, Secret, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
-use crate::outbound::{read_json, Upstream, UpstreamError};
+use crate::outbound::{read_json, Target, Upstream, UpstreamError};
 use crate::render::Markup;
 use crate::ticket::{Person, Ticket};
 use async_trait::async_trait;
@@ -72,7 +72,7 @@ impl Freshservice {
         Freshservice {
             id: cfg.id.clone(),
             up: Upstream::new(
-                format!("freshservice/{}", cfg.id),
+                Target::connection("freshservice", &cfg.id),
                 &cfg.base_url,
                 cfg.rate_limit,
                 ctx.timeout,
@@ -243,6 +243,16 @@ impl Freshservice {
 impl Itsm for Freshservice {
     fn id(&self) -> &ConnectionId {
         &self.id
+    }
+    async fn test_connection(&self) -> crate::outbound::Probe {
+        let rb = self.req(Method::GET, assumed::TEST_PATH);
+        match self.call(rb, "listing tickets").await {
+            Ok((v, _)) => {
+                let n = v["tickets"].as_array().map_or(0, Vec::len);
+                crate::outbound::Probe::ok(format!("read the ticket list ({n} ticket)"))
+            }
+            Err(e) => e.probe(&assumed::ADVICE),
+        }
     }
     fn markup(&self) -> Markup {
         Markup::Html

@@ -47,6 +47,16 @@ pub const EXPERIMENTAL_HEADER: (&str, &str) = ("X-ExperimentalApi", "opt-in");
 pub const ATTACHMENT_META: [&str; 2] =
     ["/rest/api/3/attachment/meta", "/rest/api/2/attachment/meta"];
 
+/// The test call of `check --online` is [`ATTACHMENT_META`]: it needs no issue key, checks the
+/// credential, and tells whether deskbridge can attach at all. What a refusal means
+/// (integrations/jira/README.md, Step 1):
+pub const ADVICE: crate::outbound::Advice = crate::outbound::Advice {
+    unauthorized: "check auth of this connection: for Cloud auth.email and an API token of that \
+        account, for Data Center a personal access token (auth.type = \"bearer\")",
+    forbidden: "add the account to the service project as an agent (Project settings > People); \
+        the agent role has Add comments and Create attachments in the default permission scheme",
+};
+
 /// Contract: headers of a rate-limited answer.
 pub const RATE_LIMIT_RESET: &str = "x-ratelimit-reset";
 pub const RATE_LIMIT_REASON: &str = "ratelimit-reason";

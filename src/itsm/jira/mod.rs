@@ -26,7 +26,7 @@ use super::{
 };
 use crate::config::ItsmConfig;
 use crate::ids::{ConnectionId, TicketRef};
-use crate::outbound::{read_json, Upstream, UpstreamError};
+use crate::outbound::{read_json, Probe, Target, Upstream, UpstreamError};
 use crate::render::Markup;
 use crate::ticket::Ticket;
 use async_trait::async_trait;
@@ -75,7 +75,7 @@ impl Jira {
         Jira {
             id: cfg.id.clone(),
             up: Upstream::new(
-                format!("jira/{}", cfg.id),
+                Target::connection("jira", &cfg.id),
                 &cfg.base_url,
                 cfg.rate_limit,
                 ctx.timeout,
@@ -159,6 +159,17 @@ impl Jira {
 impl Itsm for Jira {
     fn id(&self) -> &ConnectionId {
         &self.id
+    }
+    async fn test_connection(&self) -> Probe {
+        match self.upload_limit().await {
+            Ok(l) => Probe::ok(match l.per_file {
+                Some(b) => format!("attachments enabled, up to {} MB a file", b / (1024 * 1024)),
+                None => "signed in (no attachment limit could be read)".into(),
+            }),
+            // Attachments turned off: the message already says where to turn them on.
+            Err(ItsmError::Contract(message)) => Probe { ok: false, message },
+            Err(e) => e.probe(&assumed::ADVICE),
+        }
     }
     fn markup(&self) -> Markup {
         Markup::JiraWiki

@@ -4,8 +4,7 @@
 //! signature covers it, so it is held to the same 300 s replay window.
 
 use crate::config::Secret;
-use crate::itsm::verify::{check_window, header, hmac, Verified, VerifyError};
-use hmac::Mac;
+use crate::itsm::verify::{check_window, header, verify_mac, Verified, VerifyError};
 use http::HeaderMap;
 use std::time::SystemTime;
 
@@ -28,9 +27,7 @@ pub fn verify<'a>(
         header: HUB_SIGNATURE.into(),
         reason: "not hex".into(),
     })?;
-    hmac(secret.expose(), &[body])
-        .verify_slice(&sig)
-        .map_err(|_| VerifyError::BadSignature(HUB_SIGNATURE.into()))?;
+    verify_mac(secret, HUB_SIGNATURE, &[body], &sig)?;
     if let Some(ms) = body_timestamp_ms(body) {
         check_window(HUB_SIGNATURE, ms.div_euclid(1000), now)?;
     }

@@ -5,6 +5,7 @@
 //! `sys_journal_field` for the note's marker; "did we already attach this file" by listing the
 //! record's attachments by file name.
 
+mod assumed;
 mod demo;
 mod inbound;
 mod settings;
@@ -19,7 +20,7 @@ use super::{
 };
 use crate::config::{ItsmConfig, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
-use crate::outbound::{read_json, Upstream};
+use crate::outbound::{read_json, Probe, Target, Upstream};
 use crate::render::Markup;
 use crate::ticket::{Person, Ticket};
 use async_trait::async_trait;
@@ -85,7 +86,7 @@ impl ServiceNow {
         ServiceNow {
             id: cfg.id.clone(),
             up: Upstream::new(
-                format!("servicenow/{}", cfg.id),
+                Target::connection("servicenow", &cfg.id),
                 &cfg.base_url,
                 cfg.rate_limit,
                 ctx.timeout,
@@ -138,6 +139,19 @@ impl ServiceNow {
 impl Itsm for ServiceNow {
     fn id(&self) -> &ConnectionId {
         &self.id
+    }
+
+    async fn test_connection(&self) -> Probe {
+        match self
+            .call(self.req(reqwest::Method::GET, assumed::TEST_PATH))
+            .await
+        {
+            Ok(v) => {
+                let rows = v["result"].as_array().map_or(0, Vec::len);
+                Probe::ok(format!("read the incident table ({rows} row)"))
+            }
+            Err(e) => e.probe(&assumed::ADVICE),
+        }
     }
     fn markup(&self) -> Markup {
         Markup::ServiceNow

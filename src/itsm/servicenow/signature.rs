@@ -4,8 +4,7 @@
 //! 300 s from our clock is refused, however well signed.
 
 use crate::config::Secret;
-use crate::itsm::verify::{b64, check_window, header, hmac, Verified, VerifyError};
-use hmac::Mac;
+use crate::itsm::verify::{b64, check_window, header, verify_mac, Verified, VerifyError};
 use http::HeaderMap;
 use std::time::SystemTime;
 
@@ -25,9 +24,7 @@ pub fn verify<'a>(
         reason: "not Unix seconds".into(),
     })?;
     check_window(TIMESTAMP, sent, now)?;
-    hmac(secret.expose(), &[ts.as_bytes(), b".", body])
-        .verify_slice(&sig)
-        .map_err(|_| VerifyError::BadSignature(SIGNATURE.into()))?;
+    verify_mac(secret, SIGNATURE, &[ts.as_bytes(), b".", body], &sig)?;
     Ok(Verified::new(body))
 }
 

@@ -67,3 +67,11 @@ fn a_malformed_signature_or_timestamp_is_named() {
     let e = verify(&secret(), &h, BODY, now()).unwrap_err();
     assert!(matches!(e, VerifyError::Malformed { .. }));
 }
+
+/// Issue 9 item 1: a call signed with the empty key, checked against a blank secret, is refused.
+#[test]
+fn a_call_signed_with_the_empty_key_is_never_accepted() {
+    let h = headers(&sign_servicenow("", BODY, 1_800_000_000));
+    let e = verify(&Secret::new(""), &h, BODY, now()).unwrap_err();
+    assert_eq!(e, VerifyError::BadSignature(SIGNATURE.into()));
+}

@@ -44,3 +44,27 @@ fn basic_inbound_compares_user_and_password() {
         Err(VerifyError::Malformed { .. })
     ));
 }
+
+/// Issue 9 item 1: a webhook signed with an empty key is never accepted, whichever scheme.
+#[test]
+fn a_blank_secret_verifies_nothing_even_a_body_signed_with_the_empty_key() {
+    let blank = Secret::new("");
+    let sig = hmac("", &[BODY]).finalize().into_bytes();
+    assert_eq!(
+        verify_mac(&blank, "x-sig", &[BODY], &sig).unwrap_err(),
+        VerifyError::BadSignature("x-sig".into())
+    );
+    let shared = SharedHeader {
+        header: "X-Token".into(),
+        secret: blank.clone(),
+    };
+    let empty = headers(&[("x-token", "".into())]);
+    assert!(shared.verify(&empty, BODY).is_err());
+    let basic = Basic {
+        username: "fs".into(),
+        password: blank,
+    };
+    let v = base64::engine::general_purpose::STANDARD.encode("fs:");
+    let h = headers(&[("authorization", format!("Basic {v}"))]);
+    assert!(verify_basic(&basic, &h, BODY).is_err());
+}

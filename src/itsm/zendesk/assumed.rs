@@ -9,6 +9,20 @@
 pub const USER_PATH: &str = "/api/v2/users";
 pub const USER_KEY: &str = "user";
 
+/// The test call of `check --online`: `GET /api/v2/users/me` ("Show Self") answers the user
+/// the credentials belong to, `{"user": {id, email, role, ...}}`; deskbridge needs an `agent`
+/// or `admin` (an `end-user` cannot read or comment on tickets through the API).
+pub const ME_PATH: &str = "/api/v2/users/me";
+pub const STAFF_ROLES: [&str; 2] = ["agent", "admin"];
+
+/// What a refusal of the test call means (integrations/zendesk/README.md).
+pub const ADVICE: crate::outbound::Advice = crate::outbound::Advice {
+    unauthorized: "check auth.email and auth.token of this connection, and that token access is \
+        enabled (Admin Center > Apps and integrations > Zendesk API)",
+    forbidden: "the token's user must be an agent or admin who can see the tickets deskbridge \
+        works on",
+};
+
 /// `GET /api/v2/brands/{id}` answers `{"brand": {id, name, ...}}`: the normalised ticket's
 /// `brand` is the brand's name, like `queue` is the group's name.
 pub const BRAND_PATH: &str = "/api/v2/brands";

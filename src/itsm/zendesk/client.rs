@@ -5,7 +5,7 @@
 use super::{assumed, Auth};
 use crate::config::ItsmConfig;
 use crate::itsm::{BuildCtx, ItsmError, Result};
-use crate::outbound::{read_json, Retry, Upstream, UpstreamError};
+use crate::outbound::{read_json, Retry, Target, Upstream, UpstreamError};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -32,7 +32,7 @@ impl Client {
         Client {
             what: format!("Zendesk {}", cfg.id),
             up: Upstream::new(
-                format!("zendesk/{}", cfg.id),
+                Target::connection("zendesk", &cfg.id),
                 &cfg.base_url,
                 cfg.rate_limit,
                 ctx.timeout,

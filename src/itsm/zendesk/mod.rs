@@ -237,6 +237,25 @@ impl Itsm for Zendesk {
     fn id(&self) -> &ConnectionId {
         &self.id
     }
+    async fn test_connection(&self) -> crate::outbound::Probe {
+        use crate::outbound::Probe;
+        match self.client.get(assumed::ME_PATH).await {
+            Ok(v) => {
+                let user = &v[assumed::USER_KEY];
+                let role = user["role"].as_str().unwrap_or("unknown");
+                let email = user["email"].as_str().unwrap_or("?");
+                if assumed::STAFF_ROLES.contains(&role) {
+                    Probe::ok(format!("signed in as {email} ({role})"))
+                } else {
+                    Probe::failed(
+                        format!("signed in as {email}, whose role is {role}"),
+                        assumed::ADVICE.forbidden,
+                    )
+                }
+            }
+            Err(e) => e.probe(&assumed::ADVICE),
+        }
+    }
     fn markup(&self) -> Markup {
         Markup::Markdown
     }

@@ -6,8 +6,7 @@
 //! account's connection.
 
 use crate::config::Secret;
-use crate::itsm::verify::{b64, check_window, header, hmac, Verified, VerifyError};
-use hmac::Mac;
+use crate::itsm::verify::{b64, check_window, header, verify_mac, Verified, VerifyError};
 use http::HeaderMap;
 use std::time::SystemTime;
 
@@ -29,9 +28,7 @@ pub fn verify<'a>(
             reason: "not an ISO 8601 time".into(),
         })?;
     check_window(TIMESTAMP, sent.unix_timestamp(), now)?;
-    hmac(secret.expose(), &[ts.as_bytes(), body])
-        .verify_slice(&sig)
-        .map_err(|_| VerifyError::BadSignature(SIGNATURE.into()))?;
+    verify_mac(secret, SIGNATURE, &[ts.as_bytes(), body], &sig)?;
     Ok(Verified::new(body))
 }
 

@@ -45,3 +45,15 @@ pub const OAUTH_REFRESH_EXPIRES_IN_KEY: &str = "refresh_token_expires_in";
 /// The authorize page under the portal URL. Verified (Splashtop's Open API page); kept here
 /// beside the token path so the whole OAuth route set is in one place.
 pub const OAUTH_AUTHORIZE_PATH: &str = "/oauth2/authorize";
+
+/// The test call of `check --online` is `basic_info` (contract: who am I, team id; the scope
+/// names are the keys of `data.scopes`). What a refusal means (integrations/splashtop/README.md):
+pub const ADVICE: crate::outbound::Advice = crate::outbound::Advice {
+    unauthorized: "check auth.token of this vendor (an API token from the Splashtop console; \
+        tokens can expire or be revoked), or for auth.type = \"oauth2\" authorise again at \
+        /oauth/{vendor}/start",
+    forbidden: "the token needs the psa and users scopes (and logs for the session logs), and \
+        the plan must include attended support",
+};
+/// The scope deskbridge cannot work without.
+pub const NEEDED_SCOPE: &str = "psa";

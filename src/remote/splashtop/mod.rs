@@ -20,7 +20,7 @@ use super::{
 use crate::clock::Millis;
 use crate::config::{ArtifactKind, PollConfig, Secret, VendorConfig};
 use crate::ids::VendorId;
-use crate::outbound::{Retry, Upstream, UpstreamError};
+use crate::outbound::{Retry, Target, Upstream, UpstreamError};
 use crate::store::Store;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -99,7 +99,7 @@ impl Splashtop {
         Splashtop {
             id: cfg.id.clone(),
             up: Upstream::new(
-                format!("splashtop/{}", cfg.id),
+                Target::vendor("splashtop", &cfg.id),
                 &format!("{}/api/open/v1", cfg.base_url.trim_end_matches('/')),
                 cfg.rate_limit,
                 ctx.timeout,
@@ -250,6 +250,32 @@ impl Splashtop {
 impl Vendor for Splashtop {
     fn id(&self) -> &VendorId {
         &self.id
+    }
+    async fn test_connection(&self) -> crate::outbound::Probe {
+        use crate::outbound::Probe;
+        let data = match self
+            .call(self.up.client().get(self.up.url("/users/basic_info")))
+            .await
+        {
+            Ok(data) => data,
+            Err(e) => return e.probe(&assumed::ADVICE),
+        };
+        let scopes: Vec<&str> = data["scopes"]
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        match data["scopes"][assumed::NEEDED_SCOPE]["team_id"].as_u64() {
+            Some(team) => Probe::ok(format!("team {team}, scopes {}", scopes.join(", "))),
+            None => Probe::failed(
+                format!(
+                    "Splashtop {}: the token has scopes [{}] but not {}",
+                    self.id,
+                    scopes.join(", "),
+                    assumed::NEEDED_SCOPE
+                ),
+                assumed::ADVICE.forbidden,
+            ),
+        }
     }
     fn gives_link(&self) -> bool {
         true

@@ -52,6 +52,7 @@ async fn the_cached_team_id_belongs_to_the_token_it_was_read_with() {
         store: crate::store::Store::open_sled(dir.path()).unwrap(),
         metrics: Default::default(),
         timeout: std::time::Duration::from_secs(5),
+        clock: Default::default(),
     };
     let basic_info = || {
         sim.faults()

@@ -112,3 +112,13 @@ pub const TIME_FIELDS: [&str; 3] = [START_TIME, END_TIME, "time"];
 /// 续租授权 means the grant is gone (verified). What a bad signature or a replayed nonce gets is
 /// not known: the adapter does not rely on it (any non-401 refusal is permanent and shown).
 pub const TOKEN_REFUSED_STATUS: u16 = 401;
+
+/// The test call of `check --online` is a token grant (身份授权, [`AUTHORIZE_PATH`]): it checks
+/// the app's key and secret (the signature) and the account together. What a refusal means
+/// (integrations/sunlogin/README.md):
+pub const ADVICE: crate::outbound::Advice = crate::outbound::Advice {
+    unauthorized: "check auth.app_key and auth.app_secret (the 贝锐 project console) and \
+        auth.account and auth.password of this vendor",
+    forbidden: "the 贝锐 project needs the remote-log and file-transfer API products for this \
+        account",
+};

@@ -30,7 +30,7 @@ use super::{
 use crate::clock::Millis;
 use crate::config::{ArtifactKind, PollConfig, VendorConfig};
 use crate::ids::VendorId;
-use crate::outbound::Upstream;
+use crate::outbound::{Target, Upstream};
 use crate::store::Store;
 use async_trait::async_trait;
 use client::Api;
@@ -82,7 +82,7 @@ impl Sunlogin {
         }) = &settings.auth;
         let what = format!("Sunlogin {}", cfg.id);
         let up = Upstream::new(
-            format!("sunlogin/{}", cfg.id),
+            Target::vendor("sunlogin", &cfg.id),
             &cfg.base_url,
             cfg.rate_limit,
             ctx.timeout,
@@ -100,6 +100,7 @@ impl Sunlogin {
             password.clone(),
             &ctx.store,
             ctx.metrics.clone(),
+            ctx.clock.clone(),
         );
         Sunlogin {
             id: cfg.id.clone(),
@@ -248,6 +249,14 @@ impl Sunlogin {
 impl Vendor for Sunlogin {
     fn id(&self) -> &VendorId {
         &self.id
+    }
+    async fn test_connection(&self) -> crate::outbound::Probe {
+        match self.tokens.sign_in_now().await {
+            Ok(()) => crate::outbound::Probe::ok("signed in; a new token pair is stored"),
+            // The message already says what to check.
+            Err(VendorError::ReAuthorise(message)) => crate::outbound::Probe { ok: false, message },
+            Err(e) => e.probe(&assumed::ADVICE),
+        }
     }
     fn gives_link(&self) -> bool {
         false

@@ -57,6 +57,7 @@ async fn fixture_with(timeout: Duration) -> Fixture {
         store: store.clone(),
         metrics: metrics.clone(),
         timeout,
+        clock: Default::default(),
     };
     let settings = settings(ACCOUNT, PASSWORD);
     let vendor = Arc::new(Sunlogin::new(
@@ -97,13 +98,14 @@ impl Fixture {
             store: self.store.clone(),
             metrics: self.metrics.clone(),
             timeout: Duration::from_secs(10),
+            clock: Default::default(),
         };
         let settings = settings(ACCOUNT, PASSWORD);
         Sunlogin::new(&config(&self.sim.base_url(), &settings), &settings, &ctx)
     }
     fn renewals(&self) -> String {
         self.metrics
-            .render(&[])
+            .render(&Default::default())
             .lines()
             .filter(|l| l.starts_with("deskbridge_token_renewals_total"))
             .collect::<Vec<_>>()
@@ -436,6 +438,7 @@ async fn a_pair_issued_for_one_account_is_never_used_for_another() {
         store: f.store.clone(),
         metrics: f.metrics.clone(),
         timeout: Duration::from_secs(10),
+        clock: Default::default(),
     };
     let other = Sunlogin::new(&cfg, &changed, &ctx);
     let e = other.create_session(&request(None)).await.unwrap_err();

@@ -4,16 +4,15 @@
 use super::*;
 use base64::Engine;
 
-async fn error_of(r: reqwest::Response) -> (u16, Value) {
-    let s = r.status().as_u16();
-    (s, r.json::<Value>().await.unwrap()["error"].clone())
+/// The value of an `Authorization` header of `scheme` carrying `user:password`.
+fn credentials(scheme: &str, user: &str, password: &str) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("{scheme} {encoded}")
 }
 
-fn hook(app: &FsApp, conn: &str, body: &str) -> reqwest::RequestBuilder {
-    app.client
-        .post(format!("{}/hooks/{conn}", app.base))
-        .header("content-type", "application/json")
-        .body(body.to_string())
+/// Post the workflow's call to `conn` with `headers`: the status and the error, if any.
+async fn call(app: &FsApp, conn: &str, body: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+    error_of(app.hook(conn, body.to_string(), headers).await).await
 }
 
 #[tokio::test]
@@ -21,20 +20,13 @@ async fn the_shared_header_is_accepted_when_right_and_refused_naming_it_when_wro
     let app = spawn_fs().await;
     let (_, body) = app.new_ticket(SimTicket::default());
 
-    let (s, e) = error_of(
-        hook(&app, "fs", &body)
-            .header(FS_HEADER, "not-the-token")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, e) = call(&app, "fs", &body, &[(FS_HEADER, "not-the-token")]).await;
     assert_eq!(
         (s, e["header"].as_str()),
         (401, Some("x-deskbridge-token")),
         "{e}"
     );
-    let (s, e) = error_of(hook(&app, "fs", &body).send().await.unwrap()).await;
+    let (s, e) = call(&app, "fs", &body, &[]).await;
     assert_eq!(
         (s, e["header"].as_str()),
         (401, Some("x-deskbridge-token")),
@@ -46,11 +38,7 @@ async fn the_shared_header_is_accepted_when_right_and_refused_naming_it_when_wro
         "a refused call reaches nothing"
     );
 
-    let r = hook(&app, "fs", &body)
-        .header(FS_HEADER, FS_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_hook(&body).await;
     assert_eq!(r.status(), 202);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "queued");
 }
@@ -59,43 +47,32 @@ async fn the_shared_header_is_accepted_when_right_and_refused_naming_it_when_wro
 async fn basic_auth_is_accepted_when_right_and_refused_when_wrong_or_missing() {
     let app = spawn_fs().await;
     let (_, body) = app.new_ticket(SimTicket::default());
+    let authorization = |scheme: &str, password: &str| {
+        (
+            "authorization",
+            credentials(scheme, FS_BASIC_USER, password),
+        )
+    };
 
-    let r = hook(&app, "fs-basic", &body)
-        .basic_auth(FS_BASIC_USER, Some("wrong"))
-        .send()
-        .await
-        .unwrap();
-    let (s, e) = error_of(r).await;
+    let (name, wrong) = authorization("Basic", "wrong");
+    let (s, e) = call(&app, "fs-basic", &body, &[(name, &wrong)]).await;
     assert_eq!(
         (s, e["header"].as_str()),
         (401, Some("authorization")),
         "{e}"
     );
-    let r = hook(&app, "fs-basic", &body)
-        .header(FS_HEADER, FS_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    let (s, e) = error_of(r).await;
+    let (s, e) = call(&app, "fs-basic", &body, &[(FS_HEADER, FS_TOKEN)]).await;
     assert_eq!(
         (s, e["header"].as_str()),
         (401, Some("authorization")),
         "the other connection's header is no credential"
     );
-    let bearer = base64::engine::general_purpose::STANDARD
-        .encode(format!("{FS_BASIC_USER}:{FS_BASIC_PASSWORD}"));
-    let r = hook(&app, "fs-basic", &body)
-        .header("authorization", format!("Bearer {bearer}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+    let (name, bearer) = authorization("Bearer", FS_BASIC_PASSWORD);
+    let (s, _) = call(&app, "fs-basic", &body, &[(name, &bearer)]).await;
+    assert_eq!(s, 401);
 
-    let r = hook(&app, "fs-basic", &body)
-        .basic_auth(FS_BASIC_USER, Some(FS_BASIC_PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let (name, right) = authorization("Basic", FS_BASIC_PASSWORD);
+    let r = app.hook("fs-basic", body, &[(name, &right)]).await;
     assert_eq!(r.status(), 202);
 }
 

@@ -1,10 +1,9 @@
 //! The Freshservice crash test: the real binary, SIGKILLed inside each Freshservice step of a
-//! job's life (see `tests/api/crash.rs` for the harness), restarted on the same data. The ticket
+//! job's life (see `harness::child`), restarted on the same data. The ticket
 //! ends with one link note, one note carrying each artifact once, and one summary note, and the
 //! log holds none of the connection's secrets.
 
 use super::*;
-use crate::crash::{arm, crash_inside, free_port, kill_when_called, Child};
 use deskbridge_sim::{FaultAction, SessionEnd};
 
 #[tokio::test]
@@ -13,9 +12,7 @@ async fn a_sigkill_inside_each_freshservice_step_loses_nothing_and_duplicates_no
     let st = SplashtopSim::start(SPLASHTOP_TOKEN).await;
     st.set_transcripts_enabled(true);
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let text = config(dir.path(), &listen, &fs.base_url(), &st.base_url(), "");
+    let cfg = config(dir.path(), &fs.base_url(), &st.base_url());
     let ticket = fs.add_ticket(SimTicket::default());
     // enough earlier conversation that every look for a note or a file reads two pages
     for i in 0..110 {
@@ -25,73 +22,55 @@ async fn a_sigkill_inside_each_freshservice_step_loses_nothing_and_duplicates_no
 
     // 1. session_created: the link note was stored, the answer never came
     arm(f, "POST", "/notes", FaultAction::ApplyThenHang);
-    let mut child = Child::start(dir.path(), port, &text).await;
-    let client = reqwest::Client::new();
-    let r = client
-        .post(format!("{}/hooks/fs", child.base))
-        .header(FS_HEADER, FS_TOKEN)
-        .header("content-type", "application/json")
-        .body(fs.workflow_body(ticket).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let mut child = Child::start(dir.path(), cfg).await;
+    let body = fs.workflow_body(ticket).unwrap();
+    let r = child.hook("fs", body, &[(FS_HEADER, FS_TOKEN)]).await;
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = job_id_of(r).await;
     kill_when_called(&mut child, f, "POST", "/notes").await;
     assert_eq!(fs.notes(ticket).iter().filter(|n| n.private).count(), 1);
 
     // 2. link_posted → waiting_for_end: the restarted child finds the note on page 2
     child.restart().await;
-    let job = wait_for_state(&client, &child.base, &id, "waiting_for_end", 15).await;
+    let job = child.wait_for_state(&id, "waiting_for_end", 15).await;
     let code = job["session"]["code"].as_str().unwrap().to_string();
 
     // 3. collecting: reading what the ticket already carries hangs
     child.kill();
     assert!(st.end_session(&code, SessionEnd::sample(3, 2, 4)));
-    crash_inside(&mut child, f, "GET", "/conversations", FaultAction::Hang).await;
+    crash_inside(&mut child, f, "GET", "/conversations").await;
 
     // 4. attaching: the upload hangs before Freshservice stores it...
-    crash_inside(&mut child, f, "POST", "/notes", FaultAction::Hang).await;
+    crash_inside(&mut child, f, "POST", "/notes").await;
     assert_eq!(fs.attachments(ticket).len(), 0);
 
     // 5. ...then is stored, and the answer never comes
-    crash_inside(&mut child, f, "POST", "/notes", FaultAction::ApplyThenHang).await;
+    crash_after_write(&mut child, f, "POST", "/notes").await;
     assert_eq!(fs.attachments(ticket).len(), 4, "one note, all four files");
 
     // 6. the summary note is stored, the answer never comes
-    crash_inside(&mut child, f, "POST", "/notes", FaultAction::ApplyThenHang).await;
+    crash_after_write(&mut child, f, "POST", "/notes").await;
 
     child.restart().await;
-    let job = wait_for_state(&client, &child.base, &id, "done", 20).await;
+    let job = child.wait_for_state(&id, "done", 20).await;
 
     let mine: Vec<_> = fs.notes(ticket).into_iter().filter(|n| n.private).collect();
-    let count = |needle: &str| mine.iter().filter(|n| n.body_text.contains(needle)).count();
+    let texts: Vec<&str> = mine.iter().map(|n| n.body_text.as_str()).collect();
+    assert_eq!(count_with(&texts, &marker(&id, "link")), 1, "one link note");
     assert_eq!(
-        count(&format!("[deskbridge:job/{id}/link]")),
-        1,
-        "one link note"
-    );
-    assert_eq!(
-        count(&format!("[deskbridge:job/{id}/summary]")),
+        count_with(&texts, &marker(&id, "summary")),
         1,
         "one summary note"
     );
     assert_eq!(mine.len(), 3, "link, files, summary and nothing else");
     let names: Vec<String> = fs.attachments(ticket).into_iter().map(|a| a.name).collect();
-    crate::crash::assert_each_artifact_once(names, &code);
-    let found = crate::crash::found_existing(&job);
+    assert_each_artifact_once(names, &code);
     assert_eq!(
-        found, 4,
+        found_existing(&job),
+        4,
         "the files stored before the crash were found, not uploaded again"
     );
 
-    child.terminate();
-    let log = child.log_text();
-    assert!(log.contains(&id), "the log is the run's log");
-    for secret in [FS_KEY, FS_TOKEN, FS_BASIC_PASSWORD] {
-        assert!(!log.contains(secret), "secret {secret:?} found in the log");
-    }
+    let log = child.final_log(&id);
+    assert_no_secret_in(&log, &[FS_KEY, FS_TOKEN, FS_BASIC_PASSWORD]);
 }

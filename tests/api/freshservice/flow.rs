@@ -9,10 +9,8 @@ use std::time::{Duration, SystemTime};
 #[tokio::test]
 async fn a_click_in_freshservice_ends_with_the_link_and_every_artifact_on_the_ticket_once() {
     let app = spawn_fs().await;
-    let (ticket, body) = app.new_ticket(SimTicket::default());
-    let id = app.start_job(&body).await;
-
-    let job = app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let (ticket, id) = app.waiting(SimTicket::default()).await;
+    let job = app.job(&id).await;
     assert_eq!(
         job["ticket"],
         ticket.to_string(),
@@ -44,7 +42,7 @@ async fn a_click_in_freshservice_ends_with_the_link_and_every_artifact_on_the_ti
     assert!(
         notes[0]
             .body_text
-            .ends_with(&format!("\n[deskbridge:job/{id}/link]")),
+            .ends_with(&format!("\n{}", marker(&id, "link"))),
         "{}",
         notes[0].body_text
     );
@@ -55,46 +53,14 @@ async fn a_click_in_freshservice_ends_with_the_link_and_every_artifact_on_the_ti
         .end_session(&session.code, SessionEnd::sample(3, 2, 40)));
     let job = app.wait_for_state(&id, "done", 15).await;
 
-    let code = &session.code;
-    let counts = app.file_counts(ticket);
-    for name in [
-        format!("session-{code}-log.csv"),
-        format!("session-{code}-file-transfers.csv"),
-        format!("session-{code}-chat.txt"),
-        format!("session-{code}-manifest.json"),
-    ] {
-        assert_eq!(
-            counts.get(&name),
-            Some(&1),
-            "{name} attached once: {counts:?}"
-        );
-    }
-    assert_eq!(counts.len(), 4);
+    assert_each_artifact_once(app.file_names(ticket), &session.code);
     let notes = app.fs.notes(ticket);
     assert_eq!(notes.len(), 3, "link, files, summary");
     assert_eq!(notes[1].attachments.len(), 4, "all files on one note");
     assert!(notes[1].private, "artifacts are internal");
-    assert!(notes[2]
-        .body_text
-        .contains(&format!("[deskbridge:job/{id}/summary]")));
+    assert!(notes[2].body_text.contains(&marker(&id, "summary")));
 
-    let dl = tempfile::tempdir().unwrap();
-    for f in app.fs.attachments(ticket) {
-        let rec = job["artifacts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == f.name.as_str())
-            .unwrap();
-        assert_eq!(rec["sha256"], deskbridge::artifacts::sha256_hex(&f.bytes));
-        assert_eq!(rec["attached"]["remote_id"], f.id.to_string());
-        std::fs::write(dl.path().join(&f.name), &f.bytes).unwrap();
-    }
-    let report = deskbridge::artifacts::verify_paths(
-        &[dl.path().to_path_buf()],
-        std::slice::from_ref(&app.public_key),
-    );
-    assert!(report.is_ok(), "{:?}", report.problems);
+    app.assert_artifacts_match(&job, &app.files(ticket));
 }
 
 #[tokio::test]
@@ -109,9 +75,7 @@ async fn the_same_update_delivered_twice_makes_one_job_and_a_later_update_a_new_
         "same {{{{ticket.id}}}}-{{{{ticket.updated_at}}}}"
     );
     app.wait_for_state(&first, "waiting_for_end", 10).await;
-    let code = app.session_code(&first).await;
-    app.splashtop
-        .end_session(&code, SessionEnd::sample(1, 1, 1));
+    app.end_session(&first, SessionEnd::sample(1, 1, 1)).await;
     app.wait_for_state(&first, "done", 15).await;
 
     // the agent chooses "Start remote session" again: a new update, a new delivery, a new job
@@ -127,21 +91,15 @@ async fn the_same_update_delivered_twice_makes_one_job_and_a_later_update_a_new_
 
 #[tokio::test]
 async fn a_rule_can_make_the_link_note_public() {
-    let rule = r#"
-[[rule]]
-name = "public link"
-connection = "fs"
-match = { priority = ["3"] }
-vendor = "splashtop"
-link_note = { template = "session_link", visibility = "public" }
-"#;
-    let app = spawn_fs_with(rule).await;
-    let (ticket, body) = app.new_ticket(SimTicket {
+    let rule = Rule::new("public link", "fs", "splashtop")
+        .priority(&["3"])
+        .public_link();
+    let app = spawn_fs_with(|c| c.rules.insert(0, rule)).await;
+    let t = SimTicket {
         priority: 3,
         ..SimTicket::default()
-    });
-    let id = app.start_job(&body).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    };
+    let (ticket, _) = app.waiting(t).await;
     let notes = app.fs.notes(ticket);
     assert_eq!(notes.len(), 1);
     assert!(!notes[0].private, "the rule says public");
@@ -151,12 +109,11 @@ link_note = { template = "session_link", visibility = "public" }
 async fn a_script_in_the_subject_comes_out_inert_in_the_stored_html() {
     let app = spawn_fs().await;
     let subject = "<script>alert('x')</script> & <img src=x onerror=alert(1)>";
-    let (ticket, body) = app.new_ticket(SimTicket {
+    let t = SimTicket {
         subject: subject.into(),
         ..SimTicket::default()
-    });
-    let id = app.start_job(&body).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    };
+    let (ticket, _) = app.waiting(t).await;
     let note = &app.fs.notes(ticket)[0];
     assert!(
         !note.body.contains("<script") && !note.body.contains("<img"),
@@ -182,56 +139,30 @@ async fn a_429_is_retried_after_its_retry_after_in_seconds_or_as_an_http_date() 
     let (ticket, body) = app.new_ticket(SimTicket::default());
     let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));
     let faults = app.fs.faults();
-    faults.push(
-        Fault::new(
-            "/conversations",
-            FaultAction::Status {
-                status: 429,
-                retry_after: Some(date),
-                body: None,
-            },
-        )
-        .method("GET"),
-    );
-    faults.push(
-        Fault::new(
-            "/notes",
-            FaultAction::Status {
-                status: 429,
-                retry_after: Some("2".into()),
-                body: None,
-            },
-        )
-        .method("POST"),
-    );
+    faults.push(Fault::new("/conversations", answer_later(429, &date)).method("GET"));
+    faults.push(Fault::new("/notes", answer_later(429, "2")).method("POST"));
     let id = app.start_job(&body).await;
+    app.skip_retry_wait(&id, "429", 0).await;
+    app.skip_retry_wait(&id, "429", 1).await;
     let job = app.wait_for_state(&id, "waiting_for_end", 20).await;
 
-    let reqs = faults.requests();
-    let gap = |path: &str, method: &str| {
-        let hits: Vec<_> = reqs
-            .iter()
-            .filter(|r| r.method == method && r.path.ends_with(path))
-            .collect();
-        assert_eq!(hits[0].status, Some(429), "{path}");
-        hits[1].at.duration_since(hits[0].at).unwrap()
-    };
-    // An HTTP date has one-second resolution: "3 s from now" is at least 2 s away.
+    // each call was answered 429 and made again; how long each waited is read below
+    for call in [("GET", "/conversations"), ("POST", "/notes")] {
+        assert_retried_after(faults, call, 429, &job, Duration::ZERO);
+    }
+    // The waits on the service's clock, in the order of the calls: the conversations, then the
+    // note. An HTTP date has one-second resolution: "3 s from now" is at least 2 s away.
+    let waits = retry_waits(&job, "429");
     assert!(
-        gap("/conversations", "GET") >= Duration::from_millis(1900),
-        "HTTP-date Retry-After honoured"
+        waits[0] >= Duration::from_millis(1900),
+        "HTTP-date Retry-After honoured: {waits:?}"
     );
     assert!(
-        gap("/notes", "POST") >= Duration::from_millis(1900),
-        "Retry-After 2 honoured"
+        waits[1] >= Duration::from_millis(1900),
+        "Retry-After 2 honoured: {waits:?}"
     );
     assert_eq!(app.notes_with(ticket, "/link]"), 1);
-    let errors: Vec<&str> = job["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["error"].as_str())
-        .collect();
+    let errors = step_errors(&job);
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(
         errors
@@ -257,25 +188,19 @@ async fn a_validation_error_fails_the_job_at_once_naming_the_field() {
         .push(Fault::new("/api/v2/tickets/", fault).method("GET"));
     let id = app.start_job(&body).await;
     let job = app.wait_for_state(&id, "failed", 10).await;
-    let err = job["error"].as_str().unwrap();
+    let err = error_of_job(&job);
     assert!(
         err.contains("400")
             && err.contains("Validation failed: field `include`: It should be one of"),
         "{err}"
     );
     assert!(err.contains("reading ticket"), "says which call: {err}");
-    let errors = job["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["error"].is_string())
-        .count();
-    assert_eq!(errors, 1, "not retried");
+    assert_eq!(step_errors(&job).len(), 1, "not retried");
 }
 
 #[tokio::test]
 async fn a_lost_answer_to_a_note_or_an_upload_never_makes_a_second_copy_even_on_page_two() {
-    let app = spawn_fs().await;
+    let app = spawn_fs_with(|c| c.worker.request_timeout = Some(LOST_ANSWER.into())).await;
     let (ticket, body) = app.new_ticket(SimTicket::default());
     for i in 0..120 {
         app.fs.add_reply(ticket, &format!("earlier reply {i}"));
@@ -285,27 +210,21 @@ async fn a_lost_answer_to_a_note_or_an_upload_never_makes_a_second_copy_even_on_
     let id = app.start_job(&body).await;
     app.wait_for_state(&id, "waiting_for_end", 15).await;
     assert_eq!(
-        app.notes_with(ticket, &format!("[deskbridge:job/{id}/link]")),
+        app.notes_with(ticket, &marker(&id, "link")),
         1,
         "found on page 2, not posted again"
     );
 
     faults.push(Fault::new("/notes", FaultAction::ApplyThenHang).method("POST"));
-    let code = app.session_code(&id).await;
-    app.splashtop
-        .end_session(&code, SessionEnd::sample(2, 1, 3));
+    app.end_session(&id, SessionEnd::sample(2, 1, 3)).await;
     let job = app.wait_for_state(&id, "done", 20).await;
-    assert!(
-        app.file_counts(ticket).values().all(|n| *n == 1),
-        "{:?}",
-        app.file_counts(ticket)
+    let counts = counts(app.file_names(ticket));
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    assert_eq!(counts.len(), 4);
+    assert_eq!(
+        found_existing(&job),
+        job["artifacts"].as_array().unwrap().len()
     );
-    assert_eq!(app.file_counts(ticket).len(), 4);
-    assert!(job["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|a| a["attached"]["found_existing"] == true));
     assert_eq!(app.notes_with(ticket, "/summary]"), 1);
     let pages = faults
         .requests()
@@ -330,21 +249,10 @@ async fn the_ticket_as_read_decides_not_the_body() {
         .push(Fault::new("/api/v2/tickets/", FaultAction::status(503)).method("GET"));
     let id = app.start_job(&body).await;
     let job = app.wait_for_state(&id, "skipped", 10).await;
-    let steps = job["steps"].as_array().unwrap();
-    assert!(
-        steps
-            .iter()
-            .any(|s| s["error"].as_str().is_some_and(|e| e.contains("503"))),
-        "{steps:?}"
-    );
-    let last = steps.last().unwrap();
-    assert!(
-        last["detail"]
-            .as_str()
-            .unwrap()
-            .contains("queue \"Network\" is not one of"),
-        "{last}"
-    );
+    let errors = step_errors(&job);
+    assert!(errors.iter().any(|e| e.contains("503")), "{errors:?}");
+    let why = last_detail(&job);
+    assert!(why.contains("queue \"Network\" is not one of"), "{why}");
     assert!(app.splashtop.sessions().is_empty());
 }
 

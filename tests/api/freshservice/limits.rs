@@ -28,23 +28,20 @@ fn chat(lines: Vec<String>) -> Vec<ChatLine> {
 /// reserve), and a started job on it waiting for the session to end.
 async fn nearly_full_ticket(app: &FsApp, room: usize) -> (u64, String) {
     let existing = vec![0u8; LIMIT - RESERVE - room];
-    let (ticket, body) = app.new_ticket(SimTicket {
+    app.waiting(SimTicket {
         attachments: vec![("disk-image.bin".into(), existing)],
         ..SimTicket::default()
-    });
-    let id = app.start_job(&body).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
-    (ticket, id)
+    })
+    .await
 }
 
 async fn end_with_chat(app: &FsApp, id: &str, lines: Vec<String>) {
-    let code = app.session_code(id).await;
     app.splashtop.set_transcripts_enabled(true);
     let end = SessionEnd {
         chat: chat(lines),
         ..SessionEnd::sample(2, 1, 0)
     };
-    assert!(app.splashtop.end_session(&code, end));
+    app.end_session(id, end).await;
 }
 
 #[tokio::test]
@@ -76,18 +73,11 @@ async fn a_transcript_too_big_for_what_is_left_of_15_mb_is_attached_compressed()
     let total: usize = files.iter().map(|f| f.bytes.len()).sum();
     assert!(total <= LIMIT, "{total} bytes on the ticket");
     assert!(job["unavailable"].as_array().unwrap().is_empty());
-    let summary = app
-        .fs
-        .notes(ticket)
-        .into_iter()
-        .find(|n| n.body_text.contains("/summary]"))
-        .unwrap();
+    let summary = app.note_with(ticket, "/summary]");
     assert!(
-        summary
-            .body_text
-            .contains(&format!("session-{code}-chat.txt.gz")),
+        summary.contains(&format!("session-{code}-chat.txt.gz")),
         "{}",
-        summary.body_text
+        summary
     );
 }
 
@@ -108,45 +98,27 @@ async fn a_transcript_that_cannot_fit_even_compressed_is_named_in_the_summary_no
     end_with_chat(&app, &id, lines).await;
     let job = app.wait_for_state(&id, "done", 15).await;
 
-    let names: Vec<String> = app
-        .fs
-        .attachments(ticket)
-        .into_iter()
-        .map(|f| f.name)
-        .collect();
+    let names = app.file_names(ticket);
     assert!(names.iter().all(|n| !n.contains("chat")), "{names:?}");
     assert_eq!(
         names.len(),
         4,
         "the ticket's own file, the two logs and the manifest: {names:?}"
     );
-    let summary = app
-        .fs
-        .notes(ticket)
-        .into_iter()
-        .find(|n| n.body_text.contains("/summary]"))
-        .unwrap();
+    let summary = app.note_with(ticket, "/summary]");
     assert!(
-        summary
-            .body_text
-            .contains("chat transcript: not available:"),
+        summary.contains("chat transcript: not available:"),
         "{}",
-        summary.body_text
+        summary
     );
-    assert!(
-        summary.body_text.contains("is over the"),
-        "says why: {}",
-        summary.body_text
-    );
+    assert!(summary.contains("is over the"), "says why: {}", summary);
     assert_eq!(job["unavailable"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn an_upload_refused_for_the_limit_fails_the_job_at_once_naming_the_limit() {
     let app = spawn_fs().await;
-    let (ticket, body) = app.new_ticket(SimTicket::default());
-    let id = app.start_job(&body).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let (ticket, id) = app.waiting(SimTicket::default()).await;
     // The next note is the upload: hold it while someone fills the ticket in the UI.
     let faults = app.fs.faults();
     faults
@@ -160,7 +132,7 @@ async fn an_upload_refused_for_the_limit_fails_the_job_at_once_naming_the_limit(
         .add_ticket_attachment(ticket, "dump.bin", vec![0; LIMIT - 100]);
 
     let job = app.wait_for_state(&id, "failed", 10).await;
-    let err = job["error"].as_str().unwrap();
+    let err = error_of_job(&job);
     assert!(
         err.contains("400") && err.contains("field `attachments`"),
         "{err}"
@@ -169,9 +141,7 @@ async fn an_upload_refused_for_the_limit_fails_the_job_at_once_naming_the_limit(
         err.contains("allows 15 MB of attachments per ticket"),
         "names the limit: {err}"
     );
-    let attempts = job["steps"]
-        .as_array()
-        .unwrap()
+    let attempts = steps(&job)
         .iter()
         .filter(|s| s["step"] == "attaching" && s["error"].is_string())
         .count();

@@ -8,9 +8,9 @@ mod crash;
 mod flow;
 mod limits;
 
-use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN, SPLASHTOP_TOKEN};
+use crate::harness::*;
 use deskbridge_sim::freshservice::SimTicket;
-use deskbridge_sim::{FreshserviceSim, SplashtopSim};
+use deskbridge_sim::{FreshserviceSim, SessionEnd, SplashtopSim};
 use serde_json::Value;
 
 pub const FS_KEY: &str = "fs-key-Vb71";
@@ -18,113 +18,58 @@ pub const FS_HEADER: &str = "X-Deskbridge-Token";
 pub const FS_TOKEN: &str = "fs-hook-token-8Hd";
 pub const FS_BASIC_USER: &str = "freshservice";
 pub const FS_BASIC_PASSWORD: &str = "fs-basic-pw-2Qe";
+pub const SPLASHTOP_TOKEN: &str = "st-token-9aZ3";
 
-pub struct FsApp {
-    pub base: String,
-    pub fs: FreshserviceSim,
-    pub splashtop: SplashtopSim,
-    pub client: reqwest::Client,
-    pub public_key: String,
-    /// Held so the data directory lives as long as the app.
-    _dir: tempfile::TempDir,
-    _running: crate::helpers::Running,
+system_app!(FsApp {
+    fs: FreshserviceSim,
+    splashtop: SplashtopSim,
+});
+
+/// A connection to the Freshservice account at `base_url`, taking the workflow's call as
+/// `inbound` proves it.
+fn connection(id: &str, base_url: &str, inbound: Inbound) -> Itsm {
+    let auth = Auth::ApiKey { key: FS_KEY.into() };
+    Itsm::new(id, "freshservice", base_url, auth, inbound)
 }
 
-/// The configuration of both connections; `rules` come before the default rules.
-pub fn config(
-    dir: &std::path::Path,
-    listen: &str,
-    fs: &str,
-    splashtop: &str,
-    rules: &str,
-) -> String {
-    format!(
-        r#"
-[server]
-listen = "{listen}"
-data_dir = "{data}"
-admin_token = "{ADMIN_TOKEN}"
-auditor_token = "{AUDITOR_TOKEN}"
-shutdown_grace = "2s"
-
-[worker]
-tick = "50ms"
-request_timeout = "2s"
-retry = {{ base = "50ms", max = "500ms", attempts = 4 }}
-
-[[itsm]]
-id = "fs"
-kind = "freshservice"
-base_url = "{fs}"
-auth = {{ type = "api_key", key = "{FS_KEY}" }}
-inbound = {{ type = "shared_header", header = "{FS_HEADER}", secret = "{FS_TOKEN}" }}
-
-[[itsm]]
-id = "fs-basic"
-kind = "freshservice"
-base_url = "{fs}"
-auth = {{ type = "api_key", key = "{FS_KEY}" }}
-inbound = {{ type = "basic", username = "{FS_BASIC_USER}", password = "{FS_BASIC_PASSWORD}" }}
-
-[[vendor]]
-id = "splashtop"
-kind = "splashtop"
-base_url = "{splashtop}"
-portal_url = "{splashtop}"
-auth = {{ type = "bearer", token = "{SPLASHTOP_TOKEN}" }}
-poll = {{ every = "50ms", max_every = "200ms", give_up_after = "1h" }}
-
-{rules}
-
-[[rule]]
-name = "Freshservice service desk"
-connection = "fs"
-match = {{ queue = ["Service Desk"] }}
-vendor = "splashtop"
-
-[[rule]]
-name = "Freshservice via basic auth"
-connection = "fs-basic"
-vendor = "splashtop"
-"#,
-        data = dir.join("data").display()
-    )
+/// Both connections, Splashtop, a rule for the Service Desk group on `fs` and one for every
+/// ticket on `fs-basic`; a two-second request timeout, for the tests of a lost answer.
+pub fn config(dir: &std::path::Path, fs: &str, splashtop: &str) -> Config {
+    let header = Inbound::SharedHeader {
+        header: FS_HEADER.into(),
+        secret: FS_TOKEN.into(),
+    };
+    let basic = Inbound::Basic {
+        username: FS_BASIC_USER.into(),
+        password: FS_BASIC_PASSWORD.into(),
+    };
+    let mut c = Config::base(dir)
+        .itsm(connection("fs", fs, header))
+        .itsm(connection("fs-basic", fs, basic))
+        .vendor(Vendor::splashtop(splashtop, SPLASHTOP_TOKEN))
+        .rule(Rule::new("Freshservice service desk", "fs", "splashtop").queue(&["Service Desk"]))
+        .rule(Rule::new(
+            "Freshservice via basic auth",
+            "fs-basic",
+            "splashtop",
+        ));
+    c.worker.request_timeout = Some("2s".into());
+    c
 }
 
 pub async fn spawn_fs() -> FsApp {
-    spawn_fs_with("").await
+    spawn_fs_with(|_| {}).await
 }
 
-/// `rules` come before the default rules, so they win.
-pub async fn spawn_fs_with(rules: &str) -> FsApp {
+/// [`spawn_fs`] on a configuration `edit` changed first.
+pub async fn spawn_fs_with(edit: impl FnOnce(&mut Config)) -> FsApp {
     let fs = FreshserviceSim::start(FS_KEY).await;
     let splashtop = SplashtopSim::start(SPLASHTOP_TOKEN).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("deskbridge.toml");
-    std::fs::write(
-        &path,
-        config(
-            dir.path(),
-            "127.0.0.1:0",
-            &fs.base_url(),
-            &splashtop.base_url(),
-            rules,
-        ),
-    )
-    .unwrap();
-    let cfg = deskbridge::config::load(&path).unwrap();
-    let running =
-        crate::helpers::launch_on(cfg, std::net::TcpListener::bind("127.0.0.1:0").unwrap()).await;
-    let base = running.base.clone();
-    let public_key = running.public_key.clone();
+    let (f, st) = (fs.base_url(), splashtop.base_url());
     FsApp {
-        base,
+        app: TestApp::start(|dir| config(dir, &f, &st), edit).await,
         fs,
         splashtop,
-        client: reqwest::Client::new(),
-        public_key,
-        _dir: dir,
-        _running: running,
     }
 }
 
@@ -137,63 +82,54 @@ impl FsApp {
 
     /// The workflow's call with the shared header.
     pub async fn post_hook(&self, body: &str) -> reqwest::Response {
-        self.client
-            .post(format!("{}/hooks/fs", self.base))
-            .header("content-type", "application/json")
-            .header(FS_HEADER, FS_TOKEN)
-            .body(body.to_string())
-            .send()
+        self.hook("fs", body.to_string(), &[(FS_HEADER, FS_TOKEN)])
             .await
-            .unwrap()
     }
 
     /// Post the workflow's call and return the job id.
     pub async fn start_job(&self, body: &str) -> String {
         let r = self.post_hook(body).await;
         assert_eq!(r.status(), 202);
-        r.json::<Value>().await.unwrap()["job_id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        job_id_of(r).await
     }
 
-    pub async fn wait_for_state(&self, id: &str, state: &str, secs: u64) -> Value {
-        wait_for_state(&self.client, &self.base, id, state, secs).await
+    /// A new ticket whose job waits for its session to end: the ticket and the job id.
+    pub async fn waiting(&self, t: SimTicket) -> (u64, String) {
+        let (ticket, body) = self.new_ticket(t);
+        let id = self.start_job(&body).await;
+        self.wait_for_state(&id, "waiting_for_end", 10).await;
+        (ticket, id)
     }
 
-    pub async fn job(&self, id: &str) -> Value {
-        let r = self
-            .client
-            .get(format!("{}/api/v1/jobs/{id}", self.base))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap();
-        r.json().await.unwrap()
+    /// The job's Splashtop session ends with `end`; returns its code.
+    pub async fn end_session(&self, id: &str, end: SessionEnd) -> String {
+        end_session(&self.api, &self.splashtop, id, end).await
     }
 
-    pub async fn session_code(&self, id: &str) -> String {
-        self.job(id).await["session"]["code"]
-            .as_str()
-            .unwrap()
-            .to_string()
+    /// The text of each note on the ticket, oldest first.
+    pub fn note_texts(&self, ticket: u64) -> Vec<String> {
+        let notes = self.fs.notes(ticket).into_iter();
+        notes.map(|n| n.body_text).collect()
+    }
+
+    /// The text of the first note on the ticket containing `needle`.
+    pub fn note_with(&self, ticket: u64, needle: &str) -> String {
+        first_with(self.note_texts(ticket), needle)
     }
 
     /// Notes on the ticket whose text contains `needle`.
     pub fn notes_with(&self, ticket: u64, needle: &str) -> usize {
-        self.fs
-            .notes(ticket)
-            .iter()
-            .filter(|n| n.body_text.contains(needle))
-            .count()
+        count_with(&self.note_texts(ticket), needle)
     }
 
-    /// How many times each file name is on the ticket.
-    pub fn file_counts(&self, ticket: u64) -> std::collections::HashMap<String, usize> {
-        let mut m = std::collections::HashMap::new();
-        for f in self.fs.attachments(ticket) {
-            *m.entry(f.name).or_default() += 1;
-        }
-        m
+    /// The files on the ticket, for [`TestApp::assert_artifacts_match`].
+    pub fn files(&self, ticket: u64) -> Vec<Attached> {
+        let files = self.fs.attachments(ticket).into_iter();
+        files.map(Attached::from).collect()
+    }
+
+    /// The names of the files on the ticket.
+    pub fn file_names(&self, ticket: u64) -> Vec<String> {
+        self.files(ticket).into_iter().map(|f| f.name).collect()
     }
 }

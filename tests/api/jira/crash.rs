@@ -1,11 +1,10 @@
-//! The Jira flow under SIGKILL, with the harness of `crash.rs`: the real binary is killed while
+//! The Jira flow under SIGKILL (see `harness::child`): the real binary is killed while
 //! each Jira call of a job is in flight (after Jira applied it, for writes), then restarted on
 //! the same data. The request must end with one link comment, one summary comment and each
 //! artifact once: comments are found again by marker over the comment pages, files by name in
 //! the issue's `attachment` field, before anything is posted again.
 
 use super::*;
-use crate::crash::{arm, crash_inside, free_port, kill_when_called, Child};
 use deskbridge_sim::{FaultAction, SessionEnd};
 
 #[tokio::test]
@@ -14,16 +13,8 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
     let st = SplashtopSim::start(SPLASHTOP_TOKEN).await;
     st.set_transcripts_enabled(true);
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let text = jira_config(
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &jira.base_url(),
-        &st.base_url(),
-        "",
-    );
-    let mut child = Child::start(dir.path(), port, &text).await;
-    let client = reqwest::Client::new();
+    let cfg = config(dir.path(), &jira.base_url(), &st.base_url());
+    let mut child = Child::start(dir.path(), cfg).await;
     let key = jira.add_issue(SimIssue::default());
     let body = jira.automation_body(&key).unwrap();
 
@@ -34,18 +25,11 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
         "/rest/servicedeskapi/request/",
         FaultAction::Hang,
     );
-    let r = client
-        .post(format!("{}/hooks/jira", child.base))
-        .header("x-deskbridge-token", AUTOMATION_SECRET)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = child
+        .hook("jira", body, &[("x-deskbridge-token", AUTOMATION_SECRET)])
+        .await;
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = job_id_of(r).await;
     kill_when_called(
         &mut child,
         jira.faults(),
@@ -55,37 +39,16 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
     .await;
 
     // 2. session_created: Jira stored the link comment, the answer never came
-    crash_inside(
-        &mut child,
-        jira.faults(),
-        "POST",
-        "/comment",
-        FaultAction::ApplyThenHang,
-    )
-    .await;
+    crash_after_write(&mut child, jira.faults(), "POST", "/comment").await;
     assert_eq!(jira.comments(&key).len(), 1);
 
     // 3. collecting: the session ended while deskbridge was down; reading the size limit hangs
     let code = st.sessions().last().unwrap().code.clone();
     assert!(st.end_session(&code, SessionEnd::sample(3, 2, 4)));
-    crash_inside(
-        &mut child,
-        jira.faults(),
-        "GET",
-        "/attachment/meta",
-        FaultAction::Hang,
-    )
-    .await;
+    crash_inside(&mut child, jira.faults(), "GET", "/attachment/meta").await;
 
     // 4. attaching: the temporary files were stored, the answer never came
-    crash_inside(
-        &mut child,
-        jira.faults(),
-        "POST",
-        "/attachTemporaryFile",
-        FaultAction::ApplyThenHang,
-    )
-    .await;
+    crash_after_write(&mut child, jira.faults(), "POST", "/attachTemporaryFile").await;
     assert!(
         jira.attachments(&key).is_empty(),
         "temporary files are not on the request"
@@ -109,27 +72,20 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
     assert_eq!(jira.attachments(&key).len(), 4);
 
     // 6. attaching: the summary comment was stored, the answer never came
-    crash_inside(
-        &mut child,
-        jira.faults(),
-        "POST",
-        "/comment",
-        FaultAction::ApplyThenHang,
-    )
-    .await;
+    crash_after_write(&mut child, jira.faults(), "POST", "/comment").await;
 
     child.restart().await;
-    let job = wait_for_state(&client, &child.base, &id, "done", 20).await;
+    let job = child.wait_for_state(&id, "done", 20).await;
 
     let comments = jira.comments(&key);
-    let count = |needle: &str| comments.iter().filter(|c| c.body.contains(needle)).count();
+    let bodies: Vec<&str> = comments.iter().map(|c| c.body.as_str()).collect();
     assert_eq!(
-        count(&format!("[deskbridge:job/{id}/link]")),
+        count_with(&bodies, &marker(&id, "link")),
         1,
         "one link comment"
     );
     assert_eq!(
-        count(&format!("[deskbridge:job/{id}/summary]")),
+        count_with(&bodies, &marker(&id, "summary")),
         1,
         "one summary comment"
     );
@@ -140,10 +96,10 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
         .into_iter()
         .map(|a| a.file_name)
         .collect();
-    crate::crash::assert_each_artifact_once(names, &code);
-    let found = crate::crash::found_existing(&job);
+    assert_each_artifact_once(names, &code);
     assert_eq!(
-        found, 4,
+        found_existing(&job),
+        4,
         "the files attached before the crash were found, not posted again"
     );
     assert_eq!(
@@ -158,8 +114,9 @@ async fn a_sigkill_in_every_jira_call_loses_nothing_and_duplicates_nothing() {
         log.contains(&id) && log.len() > 2000,
         "debug logging was on"
     );
-    for secret in [API_TOKEN, AUTOMATION_SECRET, HUB_SECRET, SPLASHTOP_TOKEN] {
-        assert!(!log.contains(secret), "secret {secret:?} found in the log");
+    let secrets = [API_TOKEN, AUTOMATION_SECRET, HUB_SECRET, SPLASHTOP_TOKEN];
+    assert_no_secret_in(&log, &secrets);
+    for secret in secrets {
         assert!(comments.iter().all(|c| !c.body.contains(secret)));
     }
 }

@@ -32,9 +32,7 @@ async fn a_click_in_jira_ends_with_the_link_and_every_artifact_on_the_issue_once
         comments[0].body
     );
     assert!(
-        comments[0]
-            .body
-            .ends_with(&format!("[deskbridge:job/{id}/link]")),
+        comments[0].body.ends_with(&marker(&id, "link")),
         "{}",
         comments[0].body
     );
@@ -55,70 +53,28 @@ async fn a_click_in_jira_ends_with_the_link_and_every_artifact_on_the_issue_once
         .end_session(&session.code, SessionEnd::sample(3, 2, 120)));
     let job = app.wait_for_state(&id, "done", 15).await;
 
-    let counts = app.attachment_counts(&key);
-    let code = &session.code;
-    for name in [
-        format!("session-{code}-log.csv"),
-        format!("session-{code}-file-transfers.csv"),
-        format!("session-{code}-chat.txt"),
-        format!("session-{code}-manifest.json"),
-    ] {
-        assert_eq!(
-            counts.get(&name),
-            Some(&1),
-            "{name} attached once: {counts:?}"
-        );
-    }
-    assert_eq!(counts.len(), 4);
+    assert_each_artifact_once(app.attachment_names(&key), &session.code);
     assert_eq!(
         app.jira.pending_temporary_files(),
         0,
         "every temporary file was attached"
     );
 
-    let dl = tempfile::tempdir().unwrap();
     for a in app.jira.attachments(&key) {
         assert!(!a.public, "{} is internal", a.file_name);
-        let rec = job["artifacts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == a.file_name.as_str())
-            .unwrap();
-        assert_eq!(rec["sha256"], deskbridge::artifacts::sha256_hex(&a.bytes));
-        assert_eq!(
-            rec["attached"]["remote_id"],
-            a.id.as_str(),
-            "the Jira attachment id"
-        );
-        std::fs::write(dl.path().join(&a.file_name), &a.bytes).unwrap();
     }
-    let report = deskbridge::artifacts::verify_paths(
-        &[dl.path().to_path_buf()],
-        std::slice::from_ref(&app.public_key),
-    );
-    assert!(report.is_ok(), "{:?}", report.problems);
-    assert_eq!(
-        app.comments_with(&key, &format!("[deskbridge:job/{id}/summary]")),
-        1
-    );
+    app.assert_artifacts_match(&job, &app.files(&key));
+    assert_eq!(app.comments_with(&key, &marker(&id, "summary")), 1);
     assert_eq!(app.jira.comments(&key).len(), 2);
 }
 
 #[tokio::test]
 async fn the_link_comment_is_public_when_the_rule_says_so() {
-    let rule = r#"
-[[rule]]
-name = "Customer-facing desk"
-connection = "jira"
-match = { project = ["PUB"] }
-vendor = "splashtop"
-link_note = { template = "session_link", visibility = "public" }
-"#;
-    let app = spawn_jira_app_with(rule).await;
-    let key = app.new_issue(|s| s.project_key = "PUB".into());
-    let id = app.start(&key).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let rule = Rule::new("Customer-facing desk", "jira", "splashtop")
+        .project(&["PUB"])
+        .public_link();
+    let app = spawn_jira_app_with(|c| c.rules.insert(0, rule)).await;
+    let (key, _) = app.waiting(|s| s.project_key = "PUB".into()).await;
     let comments = app.jira.comments(&key);
     assert_eq!(comments.len(), 1);
     assert!(comments[0].public, "the rule asked for a public link note");
@@ -151,7 +107,7 @@ async fn hostile_ticket_text_comes_out_inert_in_the_stored_comment() {
     let id = app.start(&key).await;
     app.wait_for_state(&id, "waiting_for_end", 10).await;
     let body = app.jira.comments(&key).remove(0).body;
-    let marker = format!("[deskbridge:job/{id}/link]");
+    let marker = marker(&id, "link");
     assert!(
         body.ends_with(&marker),
         "the marker is appended verbatim: {body}"
@@ -217,9 +173,7 @@ async fn a_project_no_rule_wants_is_ignored_without_calling_jira() {
 #[tokio::test]
 async fn a_second_click_while_the_session_is_open_returns_the_open_job() {
     let app = spawn_jira_app().await;
-    let key = app.new_issue(|_| {});
-    let id = app.start(&key).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let (key, id) = app.waiting(|_| {}).await;
     let v: Value = app.click(&key).await.json().await.unwrap();
     assert_eq!(
         (v["status"].as_str(), v["job_id"].as_str()),

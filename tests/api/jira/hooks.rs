@@ -8,19 +8,11 @@ use super::*;
 const STATUS_CHANGE: &str =
     include_str!("../../fixtures/jira/jira-webhook-issue-updated-status.json");
 
-async fn error_of(r: reqwest::Response) -> (u16, Value) {
-    let s = r.status().as_u16();
-    (s, r.json::<Value>().await.unwrap()["error"].clone())
-}
-
 #[tokio::test]
 async fn adding_the_label_starts_a_session_and_a_redelivery_is_the_same_job() {
     let app = spawn_jira_app().await;
     let key = app.new_issue(|_| {});
-    let hook = app
-        .jira
-        .add_label(&key, "remote-session", "Beth Anglin", "beth@acme.example")
-        .unwrap();
+    let hook = app.label_added(&key);
     let r = app.deliver(&hook).await;
     assert_eq!(r.status(), 202);
     let first: Value = r.json().await.unwrap();
@@ -53,7 +45,7 @@ async fn adding_the_label_starts_a_session_and_a_redelivery_is_the_same_job() {
         job["hint"]["agent"]["email"], "beth@acme.example",
         "the user who added the label"
     );
-    assert_eq!(app.jobs().await.len(), 1);
+    assert_eq!(app.jobs("").await.len(), 1);
     assert_eq!(app.splashtop.sessions().len(), 1);
     assert_eq!(app.jira.comments(&key).len(), 1);
 }
@@ -62,11 +54,7 @@ async fn adding_the_label_starts_a_session_and_a_redelivery_is_the_same_job() {
 async fn without_a_delivery_identifier_the_issue_key_and_timestamp_deduplicate() {
     let app = spawn_jira_app().await;
     let key = app.new_issue(|_| {});
-    let hook = app
-        .jira
-        .add_label(&key, "remote-session", "Beth Anglin", "beth@acme.example")
-        .unwrap()
-        .without_identifier();
+    let hook = app.label_added(&key).without_identifier();
     let a: Value = app.deliver(&hook).await.json().await.unwrap();
     let b: Value = app.deliver(&hook).await.json().await.unwrap();
     assert_eq!(a["job_id"], b["job_id"]);
@@ -82,10 +70,7 @@ async fn without_a_delivery_identifier_the_issue_key_and_timestamp_deduplicate()
 async fn a_wrong_missing_or_malformed_hub_signature_is_401_and_stores_nothing() {
     let app = spawn_jira_app().await;
     let key = app.new_issue(|_| {});
-    let hook = app
-        .jira
-        .add_label(&key, "remote-session", "Beth Anglin", "beth@acme.example")
-        .unwrap();
+    let hook = app.label_added(&key);
     let body = hook.body.clone();
     let wrong = deskbridge_sim::jira::hub_signature("not-the-secret", &body);
     let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
@@ -136,7 +121,7 @@ async fn a_wrong_missing_or_malformed_hub_signature_is_401_and_stores_nothing() 
         202
     );
     assert_eq!(
-        app.jobs().await.len(),
+        app.jobs("").await.len(),
         1,
         "nothing stored for the refused calls"
     );
@@ -157,10 +142,7 @@ async fn the_automation_token_is_required_and_checked() {
     .await;
     assert_eq!((s, e["header"].as_str()), (401, Some("x-deskbridge-token")));
     // a signed admin webhook is not the automation credential
-    let hook = app
-        .jira
-        .add_label(&key, "remote-session", "Beth", "beth@acme.example")
-        .unwrap();
+    let hook = app.label_added(&key);
     let (s, _) = error_of(
         app.post(
             "jira",
@@ -171,7 +153,7 @@ async fn the_automation_token_is_required_and_checked() {
     )
     .await;
     assert_eq!(s, 401);
-    assert!(app.jobs().await.is_empty());
+    assert!(app.jobs("").await.is_empty());
     assert_eq!(app.click(&key).await.status(), 202);
 }
 
@@ -206,9 +188,7 @@ async fn the_shipped_status_change_webhook_is_ignored_without_calling_jira() {
 #[tokio::test]
 async fn deskbridges_own_comment_coming_back_is_answered_ignored() {
     let app = spawn_jira_app().await;
-    let key = app.new_issue(|_| {});
-    let id = app.start(&key).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let (key, _) = app.waiting(|_| {}).await;
     let link = app.jira.comments(&key).remove(0);
     let hook = app.jira.comment_webhook(&key, &link.id).unwrap();
     let r = app.deliver(&hook).await;
@@ -222,7 +202,7 @@ async fn deskbridges_own_comment_coming_back_is_answered_ignored() {
             .contains("deskbridge wrote itself"),
         "{v}"
     );
-    assert_eq!(app.jobs().await.len(), 1);
+    assert_eq!(app.jobs("").await.len(), 1);
     assert_eq!(app.splashtop.sessions().len(), 1);
 }
 

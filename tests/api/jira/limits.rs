@@ -6,44 +6,21 @@ use super::*;
 use deskbridge_sim::{Fault, FaultAction, SessionEnd};
 use std::time::Duration;
 
+const READ: &str = "/rest/servicedeskapi/request/";
+
 #[tokio::test]
 async fn a_429_on_the_link_comment_is_retried_after_the_retry_after_it_gave() {
     let app = spawn_jira_app().await;
     let key = app.new_issue(|_| {});
-    app.jira.faults().push(
-        Fault::new(
-            "/comment",
-            FaultAction::Status {
-                status: 429,
-                retry_after: Some("2".into()),
-                body: None,
-            },
-        )
-        .method("POST"),
-    );
+    let limited = Fault::new("/comment", answer_later(429, "2")).method("POST");
+    app.jira.faults().push(limited);
     let id = app.start(&key).await;
+    app.skip_retry_wait(&id, "429", 0).await;
     let job = app.wait_for_state(&id, "waiting_for_end", 15).await;
-    let posts: Vec<_> = app
-        .jira
-        .faults()
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/comment"))
-        .collect();
-    assert_eq!(posts[0].status, Some(429));
-    let waited = posts[1].at.duration_since(posts[0].at).unwrap();
-    assert!(
-        waited >= Duration::from_millis(1900),
-        "Retry-After 2 honoured, waited {waited:?}"
-    );
+    let wait = Duration::from_secs(2);
+    assert_retried_after(app.jira.faults(), ("POST", "/comment"), 429, &job, wait);
     assert_eq!(app.jira.comments(&key).len(), 1);
-    let err = job["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|s| s["error"].as_str())
-        .unwrap()
-        .to_string();
+    let err = step_errors(&job)[0];
     assert!(
         err.contains("429") && err.contains("limit jira-burst-based"),
         "the history names the limit: {err}"
@@ -59,9 +36,7 @@ async fn the_per_issue_write_limit_spaces_the_writes_and_loses_or_doubles_nothin
         .set_per_issue_write_limit(1, Duration::from_secs(1));
     let id = app.start(&key).await;
     app.wait_for_state(&id, "waiting_for_end", 15).await;
-    let code = app.session_code(&id).await;
-    app.splashtop
-        .end_session(&code, SessionEnd::sample(2, 2, 2));
+    app.end_session(&id, SessionEnd::sample(2, 2, 2)).await;
     let job = app.wait_for_state(&id, "done", 20).await;
     let limited = app
         .jira
@@ -71,16 +46,14 @@ async fn the_per_issue_write_limit_spaces_the_writes_and_loses_or_doubles_nothin
         .filter(|r| r.status == Some(429))
         .count();
     assert!(limited >= 1, "the limit was hit at least once");
-    let steps = job["steps"].as_array().unwrap();
+    let errors = step_errors(&job);
     assert!(
-        steps.iter().any(|s| s["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("jira-per-issue-on-write"))),
-        "{steps:?}"
+        errors.iter().any(|e| e.contains("jira-per-issue-on-write")),
+        "{errors:?}"
     );
     assert_eq!(app.comments_with(&key, "/link]"), 1);
     assert_eq!(app.comments_with(&key, "/summary]"), 1);
-    let counts = app.attachment_counts(&key);
+    let counts = counts(app.attachment_names(&key));
     assert_eq!(counts.len(), 4, "{counts:?}");
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
 }
@@ -88,22 +61,13 @@ async fn the_per_issue_write_limit_spaces_the_writes_and_loses_or_doubles_nothin
 #[tokio::test]
 async fn the_sites_upload_limit_is_applied_before_anything_is_posted() {
     let app = spawn_jira_app().await;
-    let key = app.new_issue(|_| {});
     app.jira.set_upload_limit(4096);
-    let id = app.start(&key).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let (key, id) = app.waiting(|_| {}).await;
     app.splashtop.set_transcripts_enabled(true);
-    let code = app.session_code(&id).await;
     // a long log compresses under the limit; a huge chat cannot
-    app.splashtop
-        .end_session(&code, SessionEnd::sample(60, 1, 5000));
+    let code = app.end_session(&id, SessionEnd::sample(60, 1, 5000)).await;
     let job = app.wait_for_state(&id, "done", 30).await;
-    let names: Vec<String> = app
-        .jira
-        .attachments(&key)
-        .iter()
-        .map(|a| a.file_name.clone())
-        .collect();
+    let names = app.attachment_names(&key);
     assert!(
         names.contains(&format!("session-{code}-log.csv.gz")),
         "{names:?}"
@@ -127,36 +91,26 @@ async fn the_sites_upload_limit_is_applied_before_anything_is_posted() {
         "{}",
         job["unavailable"]
     );
-    let summary = app
-        .jira
-        .comments(&key)
-        .into_iter()
-        .find(|c| c.body.contains("/summary]"))
-        .unwrap();
+    let summary = app.comment_with(&key, "/summary]");
     assert!(
-        summary.body.contains("chat transcript: not available"),
-        "{}",
-        summary.body
+        summary.contains("chat transcript: not available"),
+        "{summary}"
     );
 }
 
 #[tokio::test]
 async fn a_413_from_jira_fails_the_job_at_once_with_jiras_words() {
     let app = spawn_jira_app().await;
-    let key = app.new_issue(|_| {});
-    let id = app.start(&key).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let (key, id) = app.waiting(|_| {}).await;
     // the settings said more than the site accepts on this upload
     app.jira.faults().push(Fault::new("/attachTemporaryFile", FaultAction::Status {
         status: 413,
         retry_after: None,
         body: Some(r#"{"errorMessage":"The attachments exceed the maximum attachment size for issues.","i18nErrorMessage":{"i18nKey":"x","parameters":[]}}"#.into()),
     }));
-    let code = app.session_code(&id).await;
-    app.splashtop
-        .end_session(&code, SessionEnd::sample(1, 1, 1));
+    app.end_session(&id, SessionEnd::sample(1, 1, 1)).await;
     let job = app.wait_for_state(&id, "failed", 15).await;
-    let err = job["error"].as_str().unwrap();
+    let err = error_of_job(&job);
     assert!(
         err.contains("413") && err.contains("exceed the maximum attachment size"),
         "{err}"
@@ -177,31 +131,12 @@ async fn a_413_from_jira_fails_the_job_at_once_with_jiras_words() {
 async fn a_503_with_retry_after_on_the_read_is_waited_out() {
     let app = spawn_jira_app().await;
     let key = app.new_issue(|_| {});
-    app.jira.faults().push(
-        Fault::new(
-            "/rest/servicedeskapi/request/",
-            FaultAction::Status {
-                status: 503,
-                retry_after: Some("1".into()),
-                body: None,
-            },
-        )
-        .method("GET"),
-    );
+    let unavailable = Fault::new(READ, answer_later(503, "1")).method("GET");
+    app.jira.faults().push(unavailable);
     let id = app.start(&key).await;
+    app.skip_retry_wait(&id, "503", 0).await;
     let job = app.wait_for_state(&id, "waiting_for_end", 15).await;
-    let reads: Vec<_> = app
-        .jira
-        .faults()
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/rest/servicedeskapi/request/"))
-        .collect();
-    assert_eq!(reads[0].status, Some(503));
-    assert!(reads[1].at.duration_since(reads[0].at).unwrap() >= Duration::from_millis(900));
-    assert!(job["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|s| s["error"].as_str().is_some_and(|e| e.contains("503"))));
+    // the history shows the 503, and the wait it asked for on the service's clock
+    let wait = Duration::from_secs(1);
+    assert_retried_after(app.jira.faults(), ("GET", READ), 503, &job, wait);
 }

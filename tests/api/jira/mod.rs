@@ -3,15 +3,13 @@
 //! `jira` takes the Automation rule's web request (`X-Deskbridge-Token`), `jira-hook` the signed
 //! admin webhook (`X-Hub-Signature`).
 
-#![allow(dead_code)]
-
 mod crash;
 mod flow;
 mod hooks;
 mod limits;
 
-use crate::helpers::{wait_for_state, ADMIN_TOKEN, AUDITOR_TOKEN};
-use deskbridge_sim::{JiraSim, SimIssue, SimWebhook, SplashtopSim};
+use crate::harness::*;
+use deskbridge_sim::{JiraSim, SessionEnd, SimIssue, SimWebhook, SplashtopSim};
 use serde_json::Value;
 
 pub const EMAIL: &str = "deskbridge@acme.example";
@@ -20,107 +18,61 @@ pub const AUTOMATION_SECRET: &str = "automation-secret-8Hn2";
 pub const HUB_SECRET: &str = "hub-secret-2Wq6";
 pub const SPLASHTOP_TOKEN: &str = "st-token-jira-1";
 
-pub struct JiraApp {
-    pub base: String,
-    pub jira: JiraSim,
-    pub splashtop: SplashtopSim,
-    pub client: reqwest::Client,
-    pub dir: tempfile::TempDir,
-    pub public_key: String,
-    _running: crate::helpers::Running,
+system_app!(JiraApp {
+    jira: JiraSim,
+    splashtop: SplashtopSim,
+});
+
+/// A connection to the Jira site at `base_url`, taking webhooks proved by `inbound`.
+fn connection(id: &str, base_url: &str, inbound: Inbound) -> Itsm {
+    let auth = Auth::ApiToken {
+        email: EMAIL.into(),
+        token: API_TOKEN.into(),
+    };
+    Itsm {
+        rate_limit: Some(RateLimit::per_second(1000)),
+        ..Itsm::new(id, "jira", base_url, auth, inbound)
+    }
 }
 
-/// The configuration: both connections, Splashtop, and rules on the request type and project.
-/// `extra` comes before the default rules, so a rule in it is tried first.
-/// `listen` matters only to a child process; `spawn_jira_app` binds its own listener.
-pub fn jira_config(
-    dir: &std::path::Path,
-    listen: &str,
-    jira: &str,
-    splashtop: &str,
-    extra: &str,
-) -> String {
-    let itsm = |id: &str, inbound: String| {
-        format!(
-            r#"
-[[itsm]]
-id = "{id}"
-kind = "jira"
-base_url = "{jira}"
-auth = {{ type = "api_token", email = "{EMAIL}", token = "{API_TOKEN}" }}
-inbound = {inbound}
-rate_limit = {{ requests = 1000, per = "1s" }}
-"#
-        )
+/// Both connections, Splashtop, and rules on the request type and project; bodies up to 64 KiB.
+pub fn config(dir: &std::path::Path, jira: &str, splashtop: &str) -> Config {
+    let automation = Inbound::SharedHeader {
+        header: "X-Deskbridge-Token".into(),
+        secret: AUTOMATION_SECRET.into(),
+    };
+    let hub = Inbound::HubSignature {
+        secret: HUB_SECRET.into(),
     };
     let rule = |conn: &str| {
-        format!("\n[[rule]]\nname = \"IT help on {conn}\"\nconnection = \"{conn}\"\nmatch = {{ queue = [\"Get IT help\"], project = [\"ITS\", \"PUB\"] }}\nvendor = \"splashtop\"\n")
+        Rule::new(&format!("IT help on {conn}"), conn, "splashtop")
+            .queue(&["Get IT help"])
+            .project(&["ITS", "PUB"])
     };
-    format!(
-        r#"
-[server]
-listen = "{listen}"
-data_dir = "{data}"
-admin_token = "{ADMIN_TOKEN}"
-auditor_token = "{AUDITOR_TOKEN}"
-max_body_bytes = 65536
-shutdown_grace = "2s"
-
-[worker]
-tick = "50ms"
-request_timeout = "30s"
-retry = {{ base = "50ms", max = "500ms", attempts = 4 }}
-{a}{b}
-[[vendor]]
-id = "splashtop"
-kind = "splashtop"
-base_url = "{splashtop}"
-portal_url = "{splashtop}"
-auth = {{ type = "bearer", token = "{SPLASHTOP_TOKEN}" }}
-poll = {{ every = "50ms", max_every = "200ms", give_up_after = "1h" }}
-{extra}{r1}{r2}"#,
-        data = dir.join("data").display(),
-        a = itsm("jira", format!("{{ type = \"shared_header\", header = \"X-Deskbridge-Token\", secret = \"{AUTOMATION_SECRET}\" }}")),
-        b = itsm("jira-hook", format!("{{ type = \"hub_signature\", secret = \"{HUB_SECRET}\" }}")),
-        r1 = rule("jira"),
-        r2 = rule("jira-hook"),
-    )
+    let mut c = Config::base(dir)
+        .itsm(connection("jira", jira, automation))
+        .itsm(connection("jira-hook", jira, hub))
+        .vendor(Vendor::splashtop(splashtop, SPLASHTOP_TOKEN))
+        .rule(rule("jira"))
+        .rule(rule("jira-hook"));
+    c.server.max_body_bytes = Some(65536);
+    c
 }
 
 pub async fn spawn_jira_app() -> JiraApp {
-    spawn_jira_app_with("").await
+    spawn_jira_app_with(|_| {}).await
 }
 
-pub async fn spawn_jira_app_with(extra: &str) -> JiraApp {
+/// [`spawn_jira_app`] on a configuration `edit` changed first.
+pub async fn spawn_jira_app_with(edit: impl FnOnce(&mut Config)) -> JiraApp {
     let jira = JiraSim::start(EMAIL, API_TOKEN).await;
     jira.set_webhook_secret(HUB_SECRET);
     let splashtop = SplashtopSim::start(SPLASHTOP_TOKEN).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("deskbridge.toml");
-    std::fs::write(
-        &path,
-        jira_config(
-            dir.path(),
-            "127.0.0.1:0",
-            &jira.base_url(),
-            &splashtop.base_url(),
-            extra,
-        ),
-    )
-    .unwrap();
-    let cfg = deskbridge::config::load(&path).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let running = crate::helpers::launch_on(cfg, listener).await;
-    let base = running.base.clone();
-    let public_key = running.public_key.clone();
+    let (j, st) = (jira.base_url(), splashtop.base_url());
     JiraApp {
-        base,
+        app: TestApp::start(|dir| config(dir, &j, &st), edit).await,
         jira,
         splashtop,
-        client: reqwest::Client::new(),
-        dir,
-        public_key,
-        _running: running,
     }
 }
 
@@ -130,6 +82,27 @@ impl JiraApp {
         let mut s = SimIssue::default();
         edit(&mut s);
         self.jira.add_issue(s)
+    }
+
+    /// A new request (`edit`ed) whose job waits for its session to end: its key and the job id.
+    pub async fn waiting(&self, edit: impl FnOnce(&mut SimIssue)) -> (String, String) {
+        let key = self.new_issue(edit);
+        let id = self.start(&key).await;
+        self.wait_for_state(&id, "waiting_for_end", 10).await;
+        (key, id)
+    }
+
+    /// The job's Splashtop session ends with `end`; returns its code.
+    pub async fn end_session(&self, id: &str, end: SessionEnd) -> String {
+        end_session(&self.api, &self.splashtop, id, end).await
+    }
+
+    /// The admin webhook of Beth adding the `remote-session` label to the request.
+    pub fn label_added(&self, key: &str) -> SimWebhook {
+        let hook = self
+            .jira
+            .add_label(key, "remote-session", "Beth Anglin", "beth@acme.example");
+        hook.unwrap()
     }
 
     /// The agent clicks "Start remote session": the Automation rule's web request.
@@ -155,15 +128,7 @@ impl JiraApp {
         body: Vec<u8>,
         headers: &[(&str, &str)],
     ) -> reqwest::Response {
-        let mut req = self
-            .client
-            .post(format!("{}/hooks/{conn}", self.base))
-            .header("content-type", "application/json")
-            .body(body);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        req.send().await.unwrap()
+        self.hook(conn, body, headers).await
     }
 
     /// Click and return the job id (asserting 202 queued).
@@ -175,57 +140,31 @@ impl JiraApp {
         v["job_id"].as_str().unwrap().to_string()
     }
 
-    pub async fn job(&self, id: &str) -> Value {
-        let r = self
-            .client
-            .get(format!("{}/api/v1/jobs/{id}", self.base))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap();
-        r.json().await.unwrap()
-    }
-
-    pub async fn jobs(&self) -> Vec<Value> {
-        let r = self
-            .client
-            .get(format!("{}/api/v1/jobs", self.base))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap();
-        r.json::<Value>().await.unwrap()["jobs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    pub async fn wait_for_state(&self, id: &str, state: &str, secs: u64) -> Value {
-        wait_for_state(&self.client, &self.base, id, state, secs).await
-    }
-
-    pub async fn session_code(&self, id: &str) -> String {
-        self.job(id).await["session"]["code"]
-            .as_str()
-            .unwrap()
-            .to_string()
+    /// The body of each comment on the issue, oldest first.
+    pub fn comment_texts(&self, key: &str) -> Vec<String> {
+        let comments = self.jira.comments(key).into_iter();
+        comments.map(|c| c.body).collect()
     }
 
     /// Comments on the issue whose body contains `needle`.
     pub fn comments_with(&self, key: &str, needle: &str) -> usize {
-        self.jira
-            .comments(key)
-            .iter()
-            .filter(|c| c.body.contains(needle))
-            .count()
+        count_with(&self.comment_texts(key), needle)
     }
 
-    /// How many times each file name is attached.
-    pub fn attachment_counts(&self, key: &str) -> std::collections::HashMap<String, usize> {
-        let mut m = std::collections::HashMap::new();
-        for a in self.jira.attachments(key) {
-            *m.entry(a.file_name).or_default() += 1;
-        }
-        m
+    /// The first comment on the issue containing `needle`.
+    pub fn comment_with(&self, key: &str, needle: &str) -> String {
+        first_with(self.comment_texts(key), needle)
+    }
+
+    /// The files on the issue, for [`TestApp::assert_artifacts_match`] (the remote id is the
+    /// Jira attachment id).
+    pub fn files(&self, key: &str) -> Vec<Attached> {
+        let files = self.jira.attachments(key).into_iter();
+        files.map(Attached::from).collect()
+    }
+
+    /// The names of the files attached to the issue.
+    pub fn attachment_names(&self, key: &str) -> Vec<String> {
+        self.files(key).into_iter().map(|f| f.name).collect()
     }
 }

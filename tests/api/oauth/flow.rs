@@ -36,7 +36,7 @@ async fn the_admin_authorises_splashtop_in_the_browser_and_jobs_then_use_the_oau
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    let st = app.get("/api/v1/status").await;
+    let st = app.admin_get("/api/v1/status").await;
     assert_eq!(
         st["vendors"][0]["credentials"]["state"], "not_authorised",
         "{st}"
@@ -72,7 +72,7 @@ async fn the_admin_authorises_splashtop_in_the_browser_and_jobs_then_use_the_oau
         .unwrap();
     assert_eq!(v["status"], "authorised", "{v}");
     assert_eq!(app.splashtop.oauth_counts().codes_exchanged, 1);
-    let st = app.get("/api/v1/status").await;
+    let st = app.admin_get("/api/v1/status").await;
     assert_eq!(st["vendors"][0]["credentials"]["state"], "ok", "{st}");
     assert!(st["warnings"].as_array().unwrap().is_empty());
 
@@ -145,8 +145,11 @@ async fn an_oauth_callback_with_a_wrong_missing_or_reused_state_is_refused() {
 #[tokio::test]
 async fn the_access_token_is_refreshed_before_it_expires_and_once_when_refused() {
     let app = spawn_oauth().await;
+    // A first access token living a minute, which the simulator (on real time) takes all along;
+    // deskbridge sees it near its end when the test moves the service's clock.
+    let life = Duration::from_secs(60);
     app.splashtop
-        .set_oauth_ttls(Duration::from_secs(3), Duration::from_secs(30 * 86_400));
+        .set_oauth_ttls(life, Duration::from_secs(30 * 86_400));
     app.authorise().await;
     app.splashtop.set_oauth_ttls(
         Duration::from_secs(86_400),
@@ -154,6 +157,7 @@ async fn the_access_token_is_refreshed_before_it_expires_and_once_when_refused()
     );
     let id = app.click().await;
     app.wait_for_state(&id, "waiting_for_end", 10).await;
+    app.clock.advance(life * 4 / 5);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while app.splashtop.oauth_counts().refreshed < 1 {
         assert!(
@@ -163,7 +167,8 @@ async fn the_access_token_is_refreshed_before_it_expires_and_once_when_refused()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // the job goes on polling with the new token
+    app.wait_for_polls(&app.polls(&[&id]).await, 2).await;
     assert_eq!(
         app.splashtop.oauth_counts().refreshed,
         1,
@@ -181,10 +186,7 @@ async fn the_access_token_is_refreshed_before_it_expires_and_once_when_refused()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let code = app.get(&format!("/api/v1/jobs/{id}")).await["session"]["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = app.session_code(&id).await;
     app.splashtop
         .end_session(&code, SessionEnd::sample(1, 0, 0));
     let job = app.wait_for_state(&id, "done", 15).await;
@@ -196,15 +198,7 @@ async fn the_access_token_is_refreshed_before_it_expires_and_once_when_refused()
             .all(|s| s["error"].is_null()),
         "the refusal cost no step: {job}"
     );
-    let metrics = app
-        .browser
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"deskbridge_token_renewals_total{vendor="splashtop",via="refresh"} 2"#),
         "{metrics}"
@@ -217,7 +211,7 @@ async fn a_refresh_token_near_its_end_is_reported_days_ahead_while_readyz_stays_
     app.splashtop
         .set_oauth_ttls(Duration::from_secs(86_400), Duration::from_secs(3 * 86_400));
     app.authorise().await;
-    let st = app.get("/api/v1/status").await;
+    let st = app.admin_get("/api/v1/status").await;
     let cred = &st["vendors"][0]["credentials"];
     assert_eq!(cred["state"], "refresh_token_expiring", "{st}");
     let warning = st["warnings"][0]["message"].as_str().unwrap();
@@ -227,15 +221,7 @@ async fn a_refresh_token_near_its_end_is_reported_days_ahead_while_readyz_stays_
         days_ahead && warning.contains("/oauth/splashtop/start"),
         "{warning}"
     );
-    let metrics = app
-        .browser
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let line = metrics
         .lines()
         .find(|l| {
@@ -249,15 +235,7 @@ async fn a_refresh_token_near_its_end_is_reported_days_ahead_while_readyz_stays_
         (3.0 * 86_400.0 - 60.0..=3.0 * 86_400.0).contains(&secs),
         "{line}"
     );
-    assert_eq!(
-        app.browser
-            .get(format!("{}/readyz", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get("/readyz").await.status(), 200);
 }
 
 #[tokio::test]
@@ -272,7 +250,7 @@ async fn a_revoked_grant_fails_jobs_until_an_admin_authorises_again_without_a_re
         error.contains("authorise again at /oauth/splashtop/start"),
         "{error}"
     );
-    let st = app.get("/api/v1/status").await;
+    let st = app.admin_get("/api/v1/status").await;
     assert_eq!(
         st["vendors"][0]["credentials"]["state"], "reauthorise",
         "{st}"
@@ -280,15 +258,9 @@ async fn a_revoked_grant_fails_jobs_until_an_admin_authorises_again_without_a_re
 
     // The admin authorises again: no restart, the warning goes, the failed job can be retried.
     app.authorise().await;
-    let st = app.get("/api/v1/status").await;
+    let st = app.admin_get("/api/v1/status").await;
     assert_eq!(st["vendors"][0]["credentials"]["state"], "ok", "{st}");
-    let r = app
-        .browser
-        .post(format!("{}/api/v1/jobs/{id}/retry", app.base))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let r = app.admin_post(&format!("/api/v1/jobs/{id}/retry")).await;
     assert_eq!(r.status(), 200);
     app.wait_for_state(&id, "waiting_for_end", 10).await;
 }

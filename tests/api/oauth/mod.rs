@@ -4,7 +4,8 @@
 
 mod flow;
 
-use crate::helpers::*;
+use crate::servicenow::{self, *};
+use deskbridge::clock::{ManualClock, Millis};
 use deskbridge_sim::{Fault, FaultAction, ServiceNowSim, SessionEnd, SplashtopSim};
 use serde_json::Value;
 use std::time::Duration;
@@ -12,45 +13,40 @@ use std::time::Duration;
 pub const CLIENT_ID: &str = "deskbridge-client-1";
 pub const CLIENT_SECRET: &str = "oauth-client-secret-Zr7$";
 
-pub struct OAuthApp {
-    pub base: String,
-    pub snow: ServiceNowSim,
-    pub splashtop: SplashtopSim,
+system_app!(OAuthApp {
+    snow: ServiceNowSim,
+    splashtop: SplashtopSim,
     /// Never follows redirects: the test plays the browser step by step.
-    pub browser: reqwest::Client,
-    pub _dir: tempfile::TempDir,
-    _running: crate::helpers::Running,
-}
+    browser: reqwest::Client,
+});
 
+/// The ServiceNow tests' configuration with Splashtop authorised through OAuth instead of an
+/// API token; the callback is on deskbridge's own port.
 pub async fn spawn_oauth() -> OAuthApp {
     let snow = ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
     let splashtop = SplashtopSim::start("api-token-not-used").await;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = listener();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let redirect = format!("{base}/oauth/splashtop/callback");
     splashtop.register_oauth_client(CLIENT_ID, CLIENT_SECRET, &redirect);
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(dir.path(), "127.0.0.1:0", &snow.base_url(), &splashtop.base_url(), "").replace(
-        "auth = { type = \"bearer\", token = \"st-token-9aZ3\" }",
-        &format!("auth = {{ type = \"oauth2\", client_id = \"{CLIENT_ID}\", client_secret = \"{CLIENT_SECRET}\", redirect_uri = \"{redirect}\" }}"),
-    );
-    assert!(
-        text.contains("oauth2"),
-        "the helper's vendor block changed: {text}"
-    );
-    let cfg = deskbridge::config::load_str(&text, "<oauth test>").unwrap();
-    let running = crate::helpers::launch_on(cfg, listener).await;
+    let mut cfg = servicenow::config(dir.path(), &snow.base_url(), &splashtop.base_url());
+    cfg.vendor_mut("splashtop").auth = VendorAuth::Oauth2 {
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        redirect_uri: redirect,
+    };
+    let app = TestApp::start_on(dir, cfg, listener, ManualClock::running(Millis::now())).await;
+    assert_eq!(app.base, base);
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     OAuthApp {
-        base,
+        app,
         snow,
         splashtop,
         browser,
-        _dir: dir,
-        _running: running,
     }
 }
 
@@ -92,40 +88,10 @@ impl OAuthApp {
         r.json().await.unwrap()
     }
 
-    pub async fn get(&self, path: &str) -> Value {
-        self.browser
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
+    /// A new incident in the Service Desk queue and its webhook: the job id.
     pub async fn click(&self) -> String {
-        let n = format!("INC{:07}", rand::random::<u32>() % 10_000_000);
-        let sys_id = self.snow.add_incident(deskbridge_sim::SimIncident {
-            number: n.clone(),
-            assignment_group: "Service Desk".into(),
-            ..Default::default()
-        });
-        let body = hook_body(&sys_id, &n, "Service Desk");
-        let v: Value = post_signed(
-            &self.browser,
-            &self.base,
-            "snow",
-            body.to_string().as_bytes(),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-        v["job_id"].as_str().unwrap().to_string()
-    }
-
-    pub async fn wait_for_state(&self, id: &str, state: &str, secs: u64) -> Value {
-        wait_for_state(&self.browser, &self.base, id, state, secs).await
+        servicenow::click(&self.api, &self.snow, "Service Desk")
+            .await
+            .1
     }
 }

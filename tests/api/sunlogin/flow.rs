@@ -21,7 +21,7 @@ async fn a_sunlogin_click_ends_with_instructions_the_sessions_logs_and_no_chat_o
         "向日葵",
         SEAT,
         "starts after this note",
-        &format!("[deskbridge:job/{id}/link]"),
+        &marker(&id, "link"),
     ] {
         assert!(
             note.contains(needle),
@@ -30,15 +30,13 @@ async fn a_sunlogin_click_ends_with_instructions_the_sessions_logs_and_no_chat_o
     }
     assert!(!note.contains("http"), "Sunlogin gives no link: {note}");
 
-    let log_id = app
-        .play_session(
-            "JANE-PC",
-            &[
-                ("outlook-diag.zip", 48_213, "download"),
-                ("fix.ps1", 2_048, "upload"),
-            ],
-        )
-        .await;
+    let log_id = app.play_session(
+        "JANE-PC",
+        &[
+            ("outlook-diag.zip", 48_213, "download"),
+            ("fix.ps1", 2_048, "upload"),
+        ],
+    );
     let job = app.wait_for_state(&id, "done", 15).await;
     assert_eq!(
         job["session"]["code"],
@@ -46,11 +44,10 @@ async fn a_sunlogin_click_ends_with_instructions_the_sessions_logs_and_no_chat_o
         "artifacts are named after the Sunlogin log id"
     );
 
-    let files: HashMap<String, Vec<u8>> = app
-        .snow
-        .attachments(&sys_id)
-        .into_iter()
-        .map(|a| (a.file_name, a.bytes))
+    let attached = files(&app.snow, &sys_id);
+    let files: HashMap<String, Vec<u8>> = attached
+        .iter()
+        .map(|f| (f.name.clone(), f.bytes.clone()))
         .collect();
     let mut names: Vec<&String> = files.keys().collect();
     names.sort();
@@ -85,67 +82,38 @@ async fn a_sunlogin_click_ends_with_instructions_the_sessions_logs_and_no_chat_o
         "{transfers}"
     );
 
-    let summary = app
-        .snow
-        .journal(&sys_id)
-        .into_iter()
-        .find(|e| e.value.contains("/summary]"))
-        .expect("a summary note");
+    let summary = note_with(&app.snow, &sys_id, "/summary]");
     assert!(
-        summary
-            .value
-            .contains("chat transcript: not available from Sunlogin"),
-        "{}",
-        summary.value
+        summary.contains("chat transcript: not available from Sunlogin"),
+        "{summary}"
     );
     assert_eq!(job["unavailable"][0]["kind"], "chat_transcript");
 
-    let dl = tempfile::tempdir().unwrap();
-    for (name, bytes) in &files {
-        std::fs::write(dl.path().join(name), bytes).unwrap();
-    }
-    let report = deskbridge::artifacts::verify_paths(
-        &[dl.path().to_path_buf()],
-        std::slice::from_ref(&app.public_key),
-    );
-    assert!(report.is_ok(), "{:?}", report.problems);
+    app.assert_artifacts_match(&job, &attached);
 }
 
 #[tokio::test]
 async fn sessions_of_other_seats_or_from_before_the_note_are_not_attached() {
     let app = spawn_sunlogin().await;
     // ten minutes before the click: well outside the allowance for clock skew
-    let long_ago = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        - 600;
+    let long_ago = now_secs() - 600;
     let early = app.sun.start_session_at(SEAT, "OLD-PC", "999", long_ago);
     app.sun.end_session(&early, &[("old.txt", 1, "upload")]);
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (sys_id, id) = app.click().await;
     app.wait_for_state(&id, "waiting_for_end", 10).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     let other = app.sun.start_session("carl@acme.example", "CARL-PC", "555");
     app.sun.end_session(&other, &[]);
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let job = app.admin_get(&format!("/api/v1/jobs/{id}")).await;
+    // the job looks at the remote log twice more, and takes neither session
+    app.wait_for_polls(&app.polls(&[&id]).await, 2).await;
+    let job = app.job(&id).await;
     assert_eq!(job["state"], "waiting_for_end", "still waiting: {job}");
     assert!(app.snow.attachments(&sys_id).is_empty());
-    let ours = app.play_session("JANE-PC", &[]).await;
+    let ours = app.play_session("JANE-PC", &[]);
     let job = app.wait_for_state(&id, "done", 15).await;
     assert_eq!(job["session"]["code"], ours.as_str());
-    let summary = app
-        .snow
-        .journal(&sys_id)
-        .into_iter()
-        .find(|e| e.value.contains("/summary]"))
-        .unwrap();
+    let summary = note_with(&app.snow, &sys_id, "/summary]");
     assert!(
-        summary
-            .value
-            .contains("file-transfer log: not available: no files were transferred"),
-        "{}",
-        summary.value
+        summary.contains("file-transfer log: not available: no files were transferred"),
+        "{summary}"
     );
 }

@@ -1,14 +1,14 @@
 //! Sunlogin end to end: a ServiceNow simulator, a Sunlogin simulator and deskbridge on port 0,
 //! with a worker sized for fifty jobs at once and a one-second request timeout (so a hung
-//! answer turns into a retry quickly).
+//! answer turns into a retry quickly). The service's clock decides when a token is stale, so
+//! a test ages a token by moving it instead of waiting.
 
 mod crash;
 mod flow;
 mod tokens;
 
-use crate::helpers::*;
-use deskbridge_sim::{ServiceNowSim, SimIncident, SunloginSim};
-use serde_json::Value;
+use crate::servicenow::{self, *};
+use deskbridge_sim::{ServiceNowSim, SunloginSim};
 
 pub const APP_KEY: &str = "APPKEY-E2E";
 pub const APP_SECRET: &str = "sl-app-secret-Xq9!";
@@ -17,124 +17,64 @@ pub const PASSWORD: &str = "sl-password-Wm4#";
 /// The agent who clicks (the webhook's `requested_by`), hence the seat.
 pub const SEAT: &str = "beth@acme.example";
 pub const QUEUE: &str = "CN Desk";
+pub const VENDOR: &str = "sunlogin-cn";
 
-pub struct SunApp {
-    pub base: String,
-    pub snow: ServiceNowSim,
-    pub sun: SunloginSim,
-    pub client: reqwest::Client,
-    pub public_key: String,
-    pub _dir: tempfile::TempDir,
-    _running: crate::helpers::Running,
+system_app!(SunApp {
+    snow: ServiceNowSim,
+    sun: SunloginSim,
+});
+
+/// The Sunlogin vendor `sunlogin-cn` on the simulator at `base_url`.
+pub fn vendor(base_url: &str) -> Vendor {
+    let auth = VendorAuth::Sunlogin {
+        app_key: APP_KEY.into(),
+        app_secret: APP_SECRET.into(),
+        account: ACCOUNT.into(),
+        password: PASSWORD.into(),
+    };
+    Vendor {
+        poll: Some(Poll::fast()),
+        ..Vendor::new(VENDOR, "sunlogin", base_url, auth)
+    }
 }
 
-/// The configuration of these tests; `listen` matters only to a child process (crash tests).
-pub fn config(dir: &std::path::Path, listen: &str, snow: &str, sun: &str) -> String {
-    format!(
-        r#"
-[server]
-listen = "{listen}"
-data_dir = "{data}"
-admin_token = "{ADMIN_TOKEN}"
-auditor_token = "{AUDITOR_TOKEN}"
-shutdown_grace = "2s"
-
-[worker]
-tick = "50ms"
-request_timeout = "1s"
-concurrency = 64
-per_connection = 64
-retry = {{ base = "50ms", max = "300ms", attempts = 8 }}
-
-[[itsm]]
-id = "snow"
-kind = "servicenow"
-base_url = "{snow}"
-auth = {{ type = "basic", username = "{SNOW_USER}", password = "{SNOW_PASSWORD}" }}
-inbound = {{ type = "hmac", secret = "{HOOK_SECRET}" }}
-
-[[vendor]]
-id = "sunlogin-cn"
-kind = "sunlogin"
-base_url = "{sun}"
-auth = {{ type = "sunlogin", app_key = "{APP_KEY}", app_secret = "{APP_SECRET}", account = "{ACCOUNT}", password = "{PASSWORD}" }}
-poll = {{ every = "50ms", max_every = "200ms", give_up_after = "1h" }}
-
-[[rule]]
-name = "CN desk to Sunlogin"
-connection = "snow"
-match = {{ queue = ["{QUEUE}"] }}
-vendor = "sunlogin-cn"
-"#,
-        data = dir.join("data").display()
-    )
+/// The configuration of these tests: ServiceNow, Sunlogin and a rule for the CN desk; a worker
+/// sized for fifty jobs at once, retrying quickly.
+pub fn config(dir: &std::path::Path, snow: &str, sun: &str) -> Config {
+    let mut c = Config::base(dir)
+        .itsm(servicenow::connection("snow", snow))
+        .vendor(vendor(sun))
+        .rule(Rule::new("CN desk to Sunlogin", "snow", VENDOR).queue(&[QUEUE]));
+    c.worker.request_timeout = Some("1s".into());
+    c.worker.concurrency = Some(64);
+    c.worker.per_connection = Some(64);
+    c.worker.retry = Some(Retry {
+        base: "50ms".into(),
+        max: "300ms".into(),
+        attempts: 8,
+    });
+    c
 }
 
 pub async fn spawn_sunlogin() -> SunApp {
     let snow = ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
     let sun = SunloginSim::start(APP_KEY, APP_SECRET, ACCOUNT, PASSWORD).await;
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = deskbridge::config::load_str(
-        &config(dir.path(), "127.0.0.1:0", &snow.base_url(), &sun.base_url()),
-        "<sunlogin test>",
-    )
-    .unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let running = crate::helpers::launch_on(cfg, listener).await;
-    let base = running.base.clone();
-    let public_key = running.public_key.clone();
+    let (sn, su) = (snow.base_url(), sun.base_url());
     SunApp {
-        base,
+        app: TestApp::start(|dir| config(dir, &sn, &su), |_| {}).await,
         snow,
         sun,
-        client: reqwest::Client::new(),
-        public_key,
-        _dir: dir,
-        _running: running,
     }
 }
 
 impl SunApp {
     /// A new incident in the Sunlogin queue; returns its sys_id and the job id of its webhook.
     pub async fn click(&self) -> (String, String) {
-        let n = format!("INC{:07}", rand::random::<u32>() % 10_000_000);
-        let sys_id = self.snow.add_incident(SimIncident {
-            number: n.clone(),
-            assignment_group: QUEUE.into(),
-            ..SimIncident::default()
-        });
-        let body = hook_body(&sys_id, &n, QUEUE);
-        let r = post_signed(
-            &self.client,
-            &self.base,
-            "snow",
-            body.to_string().as_bytes(),
-        )
-        .await;
-        assert_eq!(r.status(), 202);
-        let v: Value = r.json().await.unwrap();
-        (sys_id, v["job_id"].as_str().unwrap().to_string())
+        servicenow::click(&self.api, &self.snow, QUEUE).await
     }
 
-    pub async fn wait_for_state(&self, id: &str, state: &str, secs: u64) -> Value {
-        wait_for_state(&self.client, &self.base, id, state, secs).await
-    }
-
-    pub async fn admin_get(&self, path: &str) -> Value {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "GET {path}: {}", r.status());
-        r.json().await.unwrap()
-    }
-
-    /// The agent connects (a second after the note, as a person would) and ends the session.
-    pub async fn play_session(&self, device: &str, files: &[(&str, u64, &str)]) -> String {
-        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    /// The agent connects from the seat and ends the session; returns its log id.
+    pub fn play_session(&self, device: &str, files: &[(&str, u64, &str)]) -> String {
         let id = self.sun.start_session(SEAT, device, "123 456 789");
         assert!(self.sun.end_session(&id, files));
         id
@@ -157,4 +97,14 @@ impl SunApp {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
+
+    /// Move the service's clock past three quarters of [`LIFE`], where deskbridge renews.
+    pub fn age_the_token(&self) {
+        self.clock.advance(LIFE * 4 / 5);
+    }
 }
+
+/// The life of a short-lived AccessToken (`sun.set_access_ttl(LIFE)`): long enough that the
+/// simulator, on real time, takes it for the whole test; deskbridge sees it age only when the
+/// test moves the clock.
+pub const LIFE: std::time::Duration = std::time::Duration::from_secs(60);

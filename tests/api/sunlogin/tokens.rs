@@ -1,5 +1,6 @@
 //! Sunlogin credentials under load and failure, through the whole service: fifty jobs and one
 //! renewal, a dead grant, a pair lost between issue and storage, credentials that stopped working.
+//! A token ages when the test moves the service's clock (see [`SunApp::age_the_token`]).
 
 use super::*;
 use deskbridge_sim::{Fault, FaultAction};
@@ -8,7 +9,7 @@ use std::time::Duration;
 #[tokio::test]
 async fn fifty_jobs_in_flight_when_the_token_expires_cause_exactly_one_renewal() {
     let app = spawn_sunlogin().await;
-    app.sun.set_access_ttl(Duration::from_secs(6));
+    app.sun.set_access_ttl(LIFE);
     let mut jobs = vec![app.click().await];
     app.until(10, "the first job signs in", |c| c.authorised >= 1)
         .await;
@@ -24,9 +25,14 @@ async fn fifty_jobs_in_flight_when_the_token_expires_cause_exactly_one_renewal()
     for (_, id) in &jobs {
         app.wait_for_state(id, "waiting_for_end", 20).await;
     }
+    // The token goes stale on deskbridge's clock while all fifty jobs are polling.
+    app.age_the_token();
     app.until(15, "the token is renewed", |c| c.refreshed >= 1)
         .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await; // every job polls again with the new pair
+    // every job polls again with the new pair
+    let ids: Vec<&str> = jobs.iter().map(|(_, id)| id.as_str()).collect();
+    let polls = app.polls(&ids).await;
+    app.wait_for_polls(&polls, 2).await;
     let c = app.sun.counts();
     assert_eq!(
         (c.authorised, c.refreshed),
@@ -38,15 +44,7 @@ async fn fifty_jobs_in_flight_when_the_token_expires_cause_exactly_one_renewal()
         (0, 0, 0),
         "{c:?}"
     );
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .contains(r#"deskbridge_token_renewals_total{vendor="sunlogin-cn",via="refresh"} 1"#),
@@ -79,7 +77,7 @@ async fn a_dead_grant_is_replaced_by_signing_in_again_and_the_job_goes_on() {
         c.refused_access >= 1 && c.refused_refresh >= 1,
         "a 401, then a refused renewal: {c:?}"
     );
-    app.play_session("JANE-PC", &[]).await;
+    app.play_session("JANE-PC", &[]);
     app.wait_for_state(&id, "done", 15).await;
 }
 
@@ -87,7 +85,7 @@ async fn a_dead_grant_is_replaced_by_signing_in_again_and_the_job_goes_on() {
 async fn a_pair_lost_between_issue_and_storage_is_recovered_by_signing_in_again_and_no_job_is_lost()
 {
     let app = spawn_sunlogin().await;
-    app.sun.set_access_ttl(Duration::from_secs(3));
+    app.sun.set_access_ttl(LIFE);
     let (sys_id, id) = app.click().await;
     app.until(10, "signed in", |c| c.authorised >= 1).await;
     app.sun.set_access_ttl(Duration::from_secs(3600));
@@ -97,18 +95,14 @@ async fn a_pair_lost_between_issue_and_storage_is_recovered_by_signing_in_again_
         .faults()
         .push(Fault::new("/auth/refresh", FaultAction::ApplyThenHang));
     app.wait_for_state(&id, "waiting_for_end", 10).await;
+    app.age_the_token();
     app.until(15, "recovered by signing in again", |c| {
         c.refreshed == 1 && c.refused_refresh >= 1 && c.authorised == 2
     })
     .await;
-    app.play_session("JANE-PC", &[("a.txt", 1, "upload")]).await;
+    app.play_session("JANE-PC", &[("a.txt", 1, "upload")]);
     let job = app.wait_for_state(&id, "done", 15).await;
-    let errors: Vec<&str> = job["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["error"].as_str())
-        .collect();
+    let errors = step_errors(&job);
     assert!(
         errors.iter().any(|e| e.contains("did not answer in time")),
         "the lost answer was a retried step: {errors:?}"
@@ -161,11 +155,6 @@ async fn credentials_that_no_longer_work_fail_the_job_with_re_authorise_sunlogin
         .as_str()
         .unwrap()
         .contains("re-authorise Sunlogin"));
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200, "the rest of the service works on");
 }

@@ -1,10 +1,9 @@
-//! The crash test for Zendesk's own flow (see `crate::crash` for the harness): the real binary
+//! The crash test for Zendesk's own flow (see `harness::child`): the real binary
 //! is SIGKILLed while each Zendesk write is in flight, after Zendesk applied it, and restarted
 //! on the same data. The ticket must end with one link note, one comment carrying each file
 //! once, and one summary note; an upload orphaned by a crash is simply left to expire.
 
 use super::*;
-use crate::crash::{arm, free_port, kill_when_called, Child};
 use deskbridge_sim::{FaultAction, SessionEnd};
 
 const PUT: &str = "PUT";
@@ -18,15 +17,7 @@ async fn a_sigkill_inside_each_zendesk_write_loses_nothing_and_duplicates_nothin
     let st = SplashtopSim::start(SPLASHTOP_TOKEN).await;
     st.set_transcripts_enabled(true);
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let text = zd_config(
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &zd,
-        &st.base_url(),
-    );
-    let mut child = Child::start(dir.path(), port, &text).await;
-    let client = reqwest::Client::new();
+    let mut child = Child::start(dir.path(), config(dir.path(), &zd, &st.base_url())).await;
     let ticket = zd.add_ticket(SimTicket::default());
     let links = || {
         zd.comments(ticket)
@@ -39,20 +30,17 @@ async fn a_sigkill_inside_each_zendesk_write_loses_nothing_and_duplicates_nothin
     arm(zd.faults(), PUT, TICKETS, FaultAction::ApplyThenHang);
     let d = zd.click_start_remote_session(ticket, AGENT).unwrap();
     let r = d
-        .send(&client, &format!("{}/hooks/zd", child.base))
+        .send(&child.client, &child.url("/hooks/zd"))
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = job_id_of(r).await;
     kill_when_called(&mut child, zd.faults(), PUT, TICKETS).await;
     assert_eq!(links(), 1);
 
     // the restarted service finds the note by its marker instead of writing it again
     child.restart().await;
-    wait_for_state(&client, &child.base, &id, "waiting_for_end", 15).await;
+    child.wait_for_state(&id, "waiting_for_end", 15).await;
     assert_eq!(links(), 1, "one link note after the restart");
 
     // 2. the first upload is stored, the answer never came: the upload is orphaned
@@ -78,17 +66,17 @@ async fn a_sigkill_inside_each_zendesk_write_loses_nothing_and_duplicates_nothin
     kill_when_called(&mut child, zd.faults(), PUT, TICKETS).await;
 
     child.restart().await;
-    let job = wait_for_state(&client, &child.base, &id, "done", 20).await;
+    let job = child.wait_for_state(&id, "done", 20).await;
 
     let comments = zd.comments(ticket);
-    let count = |needle: &str| comments.iter().filter(|c| c.body.contains(needle)).count();
+    let bodies: Vec<&str> = comments.iter().map(|c| c.body.as_str()).collect();
     assert_eq!(
-        count(&format!("[deskbridge:job/{id}/link]")),
+        count_with(&bodies, &marker(&id, "link")),
         1,
         "one link note"
     );
     assert_eq!(
-        count(&format!("[deskbridge:job/{id}/summary]")),
+        count_with(&bodies, &marker(&id, "summary")),
         1,
         "one summary note"
     );
@@ -107,10 +95,10 @@ async fn a_sigkill_inside_each_zendesk_write_loses_nothing_and_duplicates_nothin
         .into_iter()
         .map(|a| a.file_name)
         .collect();
-    crate::crash::assert_each_artifact_once(names, &code);
-    let found = crate::crash::found_existing(&job);
+    assert_each_artifact_once(names, &code);
     assert_eq!(
-        found, 4,
+        found_existing(&job),
+        4,
         "the files attached before the crash were found, not uploaded again"
     );
     assert_eq!(

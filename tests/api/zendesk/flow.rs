@@ -3,24 +3,12 @@
 
 use super::*;
 use deskbridge_sim::{Fault, FaultAction, SessionEnd};
-use std::collections::HashMap;
 use std::time::Duration;
-
-fn attachment_counts(app: &ZdApp, ticket: u64) -> HashMap<String, usize> {
-    let mut m = HashMap::new();
-    for a in app.zd.attachments(ticket) {
-        *m.entry(a.file_name).or_default() += 1;
-    }
-    m
-}
 
 #[tokio::test]
 async fn a_click_in_zendesk_ends_with_the_link_and_every_artifact_on_the_ticket_once() {
     let app = spawn_zendesk_app().await;
-    let ticket = app.new_ticket(SimTicket::default());
-    let id = app.start(ticket).await;
-
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let (ticket, id) = app.waiting(SimTicket::default()).await;
     let session = &app.splashtop.sessions()[0];
     assert_eq!(
         session.customer_name, "Jane Doe",
@@ -39,25 +27,14 @@ async fn a_click_in_zendesk_ends_with_the_link_and_every_artifact_on_the_ticket_
         "the vendor's link exactly: {}",
         links[0].body
     );
-    assert!(links[0]
-        .body
-        .contains(&format!("[deskbridge:job/{id}/link]")));
+    assert!(links[0].body.contains(&marker(&id, "link")));
 
     assert!(app
         .splashtop
         .end_session(&session.code, SessionEnd::sample(3, 2, 40)));
     let job = app.wait_for_state(&id, "done", 15).await;
 
-    let code = &session.code;
-    let counts = attachment_counts(&app, ticket);
-    for name in ["log.csv", "file-transfers.csv", "chat.txt", "manifest.json"] {
-        assert_eq!(
-            counts.get(&format!("session-{code}-{name}")),
-            Some(&1),
-            "{name} attached once: {counts:?}"
-        );
-    }
-    assert_eq!(counts.len(), 4);
+    assert_each_artifact_once(app.attachment_names(ticket), &session.code);
     let carriers: Vec<_> = app
         .zd
         .comments(ticket)
@@ -68,27 +45,8 @@ async fn a_click_in_zendesk_ends_with_the_link_and_every_artifact_on_the_ticket_
     assert!(!carriers[0].public);
     assert_eq!(app.zd.pending_uploads(), 0, "no upload is left to expire");
 
-    let dl = tempfile::tempdir().unwrap();
-    for a in app.zd.attachments(ticket) {
-        let rec = job["artifacts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == a.file_name.as_str())
-            .unwrap();
-        assert_eq!(rec["sha256"], deskbridge::artifacts::sha256_hex(&a.bytes));
-        assert_eq!(rec["attached"]["remote_id"], a.id.to_string().as_str());
-        std::fs::write(dl.path().join(&a.file_name), &a.bytes).unwrap();
-    }
-    let report = deskbridge::artifacts::verify_paths(
-        &[dl.path().to_path_buf()],
-        std::slice::from_ref(&app.public_key),
-    );
-    assert!(report.is_ok(), "{:?}", report.problems);
-    assert_eq!(
-        app.comments_with(ticket, &format!("[deskbridge:job/{id}/summary]")),
-        1
-    );
+    app.assert_artifacts_match(&job, &app.files(ticket));
+    assert_eq!(app.comments_with(ticket, &marker(&id, "summary")), 1);
 }
 
 #[tokio::test]
@@ -105,32 +63,20 @@ async fn a_rule_can_make_the_link_note_public() {
         job["rule"], "Customer brand: public link",
         "the brand's name, read through the Brands API"
     );
-    let link = app
-        .zd
-        .comments(ticket)
-        .into_iter()
-        .find(|c| c.body.contains("/link]"))
-        .unwrap();
-    assert!(link.public);
+    assert!(app.comment_with(ticket, "/link]").public);
 }
 
 #[tokio::test]
 async fn hostile_ticket_text_comes_out_inert_on_the_ticket() {
     let app = spawn_zendesk_app().await;
     let hostile = "<script>alert(1)</script> [x](javascript:alert(1)) **bold**";
-    let ticket = app.new_ticket(SimTicket {
+    let t = SimTicket {
         subject: hostile.into(),
         requester_name: "<img src=x onerror=alert(2)>".into(),
         ..SimTicket::default()
-    });
-    let id = app.start(ticket).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
-    let link = app
-        .zd
-        .comments(ticket)
-        .into_iter()
-        .find(|c| c.body.contains("/link]"))
-        .unwrap();
+    };
+    let (ticket, _) = app.waiting(t).await;
+    let link = app.comment_with(ticket, "/link]");
     for bad in ["<script", "<img", "href=\"javascript:", "<strong"] {
         assert!(
             !link.html_body.contains(bad),
@@ -146,51 +92,25 @@ async fn hostile_ticket_text_comes_out_inert_on_the_ticket() {
     assert!(link.plain_body.contains("<img src=x onerror=alert(2)>"));
 }
 
+const UPLOADS: &str = "/api/v2/uploads";
+
 #[tokio::test]
 async fn a_429_on_upload_is_retried_after_the_retry_after_it_gave() {
     let app = spawn_zendesk_app().await;
-    let ticket = app.new_ticket(SimTicket::default());
-    let id = app.start(ticket).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
-    let limited = FaultAction::Status {
-        status: 429,
-        retry_after: Some("1".into()),
-        body: None,
-    };
-    app.zd
-        .faults()
-        .push(Fault::new("/api/v2/uploads", limited).method("POST"));
-    let code = app.session_code(&id).await;
-    app.splashtop
-        .end_session(&code, SessionEnd::sample(2, 2, 2));
+    let (ticket, id) = app.waiting(SimTicket::default()).await;
+    let limited = Fault::new(UPLOADS, answer_later(429, "1")).method("POST");
+    app.zd.faults().push(limited);
+    app.end_session(&id, SessionEnd::sample(2, 2, 2)).await;
+    app.skip_retry_wait(&id, "429", 0).await;
     let job = app.wait_for_state(&id, "done", 20).await;
-    let posts: Vec<_> = app
-        .zd
-        .faults()
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path == "/api/v2/uploads")
-        .collect();
-    assert_eq!(posts[0].status, Some(429));
-    let waited = posts[1].at.duration_since(posts[0].at).unwrap();
-    assert!(
-        waited >= Duration::from_millis(900),
-        "Retry-After 1 honoured, waited {waited:?}"
-    );
-    assert!(attachment_counts(&app, ticket).values().all(|n| *n == 1));
-    let step = job["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["error"].as_str().is_some_and(|e| e.contains("429")))
-        .unwrap();
-    assert!(
-        step["error"]
-            .as_str()
-            .unwrap()
-            .contains("APIRateLimitExceeded"),
-        "{step}"
-    );
+    let wait = Duration::from_secs(1);
+    assert_retried_after(app.zd.faults(), ("POST", UPLOADS), 429, &job, wait);
+    assert!(counts(app.attachment_names(ticket))
+        .values()
+        .all(|n| *n == 1));
+    let error = step_errors(&job).into_iter().find(|e| e.contains("429"));
+    let error = error.unwrap();
+    assert!(error.contains("APIRateLimitExceeded"), "{error}");
 }
 
 #[tokio::test]
@@ -210,12 +130,7 @@ async fn a_plain_text_429_without_retry_after_backs_off_and_posts_once() {
     );
     let id = app.start(ticket).await;
     let job = app.wait_for_state(&id, "waiting_for_end", 10).await;
-    let errors: Vec<&str> = job["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["error"].as_str())
-        .collect();
+    let errors = step_errors(&job);
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(
         errors[0].contains(text) && errors[0].contains("no Retry-After"),
@@ -232,57 +147,35 @@ async fn a_ticket_with_5000_comments_fails_the_job_at_once_with_zendesks_words()
     app.zd.set_comment_limit(1); // the description is comment 1: the ticket is full
     let id = app.start(ticket).await;
     let job = app.wait_for_state(&id, "failed", 10).await;
-    let err = job["error"].as_str().unwrap();
+    let err = error_of_job(&job);
     assert!(
         err.contains("422")
             && err.contains("RecordInvalid")
             && err.contains("maximum of 1 comments"),
         "{err}"
     );
-    assert_eq!(
-        job["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s["error"].is_string())
-            .count(),
-        1,
-        "not retried"
-    );
+    assert_eq!(step_errors(&job).len(), 1, "not retried");
 }
 
 #[tokio::test]
 async fn an_attach_whose_answer_is_lost_is_not_attached_twice() {
-    let app = spawn_zendesk_app().await;
-    let ticket = app.new_ticket(SimTicket::default());
-    let id = app.start(ticket).await;
-    app.wait_for_state(&id, "waiting_for_end", 10).await;
-    // the comment carrying the uploads is applied, but the answer never comes (timeout 2 s)
-    app.zd.faults().push(
-        Fault::new(
-            &format!("/api/v2/tickets/{ticket}"),
-            FaultAction::ApplyThenHang,
-        )
-        .method("PUT"),
+    let app = spawn_zendesk_app_with(|c| c.worker.request_timeout = Some(LOST_ANSWER.into())).await;
+    let (ticket, id) = app.waiting(SimTicket::default()).await;
+    // the comment carrying the uploads is applied, but the answer never comes
+    let lost = Fault::new(
+        &format!("/api/v2/tickets/{ticket}"),
+        FaultAction::ApplyThenHang,
     );
-    let code = app.session_code(&id).await;
-    app.splashtop
-        .end_session(&code, SessionEnd::sample(1, 1, 1));
+    app.zd.faults().push(lost.method("PUT"));
+    app.end_session(&id, SessionEnd::sample(1, 1, 1)).await;
     let job = app.wait_for_state(&id, "done", 20).await;
-    assert!(
-        attachment_counts(&app, ticket).values().all(|n| *n == 1),
-        "{:?}",
-        attachment_counts(&app, ticket)
-    );
-    let found: Vec<bool> = job["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["attached"]["found_existing"] == true)
-        .collect();
-    assert!(
-        found.iter().all(|f| *f),
-        "found on the ticket after the lost answer: {found:?}"
+    let counts = counts(app.attachment_names(ticket));
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    let artifacts = job["artifacts"].as_array().unwrap();
+    assert_eq!(
+        found_existing(&job),
+        artifacts.len(),
+        "found on the ticket after the lost answer: {artifacts:?}"
     );
     assert_eq!(app.comments_with(ticket, "/summary]"), 1);
 }

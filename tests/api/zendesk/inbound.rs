@@ -4,11 +4,6 @@
 use super::*;
 use std::time::{Duration, SystemTime};
 
-async fn error_of(r: reqwest::Response) -> (u16, Value) {
-    let s = r.status().as_u16();
-    (s, r.json::<Value>().await.unwrap()["error"].clone())
-}
-
 /// `d` with one header replaced (or removed when `value` is None).
 fn with_header(d: &WebhookDelivery, name: &str, value: Option<&str>) -> WebhookDelivery {
     let mut d = d.clone();
@@ -61,7 +56,7 @@ async fn a_wrong_stale_or_missing_signature_is_401_naming_the_header() {
         .into_bytes();
     assert_eq!(app.deliver(&tampered).await.status(), 401);
     assert!(
-        app.jobs().await.is_empty(),
+        app.zd_jobs().await.is_empty(),
         "nothing stored for refused calls"
     );
     assert_eq!(
@@ -87,7 +82,7 @@ async fn another_zendesk_account_is_refused_even_when_correctly_signed() {
         (s, e["header"].as_str()),
         (401, Some("x-zendesk-account-id"))
     );
-    assert!(app.jobs().await.is_empty());
+    assert!(app.zd_jobs().await.is_empty());
 }
 
 #[tokio::test]
@@ -110,7 +105,7 @@ async fn the_same_invocation_twice_makes_one_job_and_a_second_click_finds_the_op
         (second["status"].as_str(), second["job_id"].as_str()),
         (Some("existing"), Some(id))
     );
-    assert_eq!(app.jobs().await.len(), 1);
+    assert_eq!(app.zd_jobs().await.len(), 1);
     assert_eq!(app.splashtop.sessions().len(), 1);
     assert_eq!(app.comments_with(ticket, "/link]"), 1);
 }
@@ -142,19 +137,13 @@ async fn an_event_subscription_adding_the_tag_starts_a_session_and_other_events_
         )
         .await;
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = job_id_of(r).await;
     let job = app.wait_for_state(&id, "waiting_for_end", 10).await;
     assert_eq!(
         job["rule"], "Zendesk service desk",
         "the group name, decided on the read ticket"
     );
-    assert_eq!(
-        app.comments_with(ticket, &format!("[deskbridge:job/{id}/link]")),
-        1
-    );
+    assert_eq!(app.comments_with(ticket, &marker(&id, "link")), 1);
 }
 
 #[tokio::test]
@@ -182,10 +171,7 @@ async fn bodies_that_cannot_or_need_not_start_a_session_get_their_answer_at_once
         .deliver(&app.zd.sign_delivery(body.into_bytes(), SystemTime::now()))
         .await;
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = job_id_of(r).await;
     let job = app.wait_for_state(&id, "skipped", 10).await;
     let last = job["steps"].as_array().unwrap().last().unwrap();
     assert!(

@@ -9,11 +9,11 @@
 //! can run the browser flow again in time. The token endpoint itself is assumed (`assumed.rs`).
 
 use super::{assumed, OAuth2};
-use crate::clock::Millis;
+use crate::clock::{Clock, Millis};
 use crate::config::Secret;
 use crate::ids::VendorId;
 use crate::metrics::Metrics;
-use crate::outbound::{read_json, Retry, Upstream};
+use crate::outbound::{read_json, Retry, Target, Upstream};
 use crate::remote::grant::{GrantSlot, Loaded};
 use crate::remote::{BuildCtx, CredentialStatus, Granted, OAuthFlow, Result, VendorError};
 use async_trait::async_trait;
@@ -63,10 +63,6 @@ impl OAuthPair {
     }
 }
 
-fn now() -> i64 {
-    Millis::now().unix_secs()
-}
-
 /// "2 days 23 hours", "5 hours", "12 minutes": how an admin reads a deadline.
 fn human(secs: i64) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
@@ -102,6 +98,8 @@ pub struct OAuth {
     up: Upstream,
     slot: GrantSlot<OAuthPair>,
     metrics: Arc<Metrics>,
+    /// Judges the tokens' ends: the service's clock, which a test may move.
+    clock: Clock,
     /// The refresh token last refused for good and the message, for the status API. It counts
     /// while that token is still the stored one: an authorisation through the callback (another
     /// `OAuth` value, same store) replaces the pair and so clears it.
@@ -128,6 +126,8 @@ impl OAuth {
     /// The OAuth side of a Splashtop vendor configured with `auth.type = "oauth2"`.
     pub fn new(id: &VendorId, client: &OAuth2, portal: String, ctx: &BuildCtx) -> OAuth {
         let what = format!("Splashtop {id} OAuth");
+        ctx.metrics
+            .declare_renewals(id.as_str(), &["authorization_code", "refresh"]);
         OAuth {
             vendor: id.to_string(),
             client_id: client.client_id.clone(),
@@ -135,7 +135,7 @@ impl OAuth {
             redirect_uri: client.redirect_uri.clone(),
             scope: client.scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.into()),
             up: Upstream::new(
-                format!("splashtop-oauth/{id}"),
+                Target::vendor("splashtop-oauth", id),
                 &portal,
                 None,
                 ctx.timeout,
@@ -144,9 +144,14 @@ impl OAuth {
             portal,
             slot: GrantSlot::new(&ctx.store, format!("splashtop/{id}/oauth"), what),
             metrics: ctx.metrics.clone(),
+            clock: ctx.clock.clone(),
             failure: Mutex::new(None),
             last_warned: AtomicI64::new(0),
         }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().unix_secs()
     }
 
     fn start_url(&self) -> String {
@@ -193,7 +198,7 @@ impl OAuth {
                 self.vendor
             ))
         })?;
-        let t = now();
+        let t = self.now();
         let given_refresh = v["refresh_token"]
             .as_str()
             .filter(|s| !s.is_empty())
@@ -230,11 +235,7 @@ impl OAuth {
         via: &'static str,
     ) -> Result<OAuthPair> {
         let stored = self.slot.replace(old, pair).await?;
-        self.metrics.add(
-            "deskbridge_token_renewals_total",
-            &[("vendor", &self.vendor), ("via", via)],
-            1.0,
-        );
+        self.metrics.token_renewal(&self.vendor, via);
         let p = &stored.value;
         tracing::info!(vendor = %self.vendor, via, access_token_expires_at = %Millis::from_unix_secs(p.access_expires_at),
             refresh_token_expires_at = %Millis::from_unix_secs(p.refresh_expires_at), "new Splashtop OAuth token pair stored");
@@ -270,11 +271,11 @@ impl OAuth {
     /// A fresh access token, refreshed (once, whoever asks) when it is about to expire.
     pub async fn bearer(&self) -> Result<Secret> {
         if let Some(p) = self.slot.load().await? {
-            if p.value.fresh(now(), 0) {
+            if p.value.fresh(self.now(), 0) {
                 return Ok(Secret::new(p.value.access_token));
             }
         }
-        self.renew_if(|p| !p.fresh(now(), 0)).await
+        self.renew_if(|p| !p.fresh(self.now(), 0)).await
     }
 
     /// Splashtop refused `refused`: a new token, unless someone already replaced it.
@@ -330,7 +331,7 @@ impl OAuth {
         };
         st.access_token_expires_at = Some(Millis::from_unix_secs(pair.access_expires_at));
         st.refresh_token_expires_at = Some(Millis::from_unix_secs(pair.refresh_expires_at));
-        let left = pair.refresh_expires_at - now();
+        let left = pair.refresh_expires_at - self.now();
         let at = Millis::from_unix_secs(pair.refresh_expires_at);
         let failure = self
             .failure
@@ -357,8 +358,11 @@ impl OAuth {
     /// an admin must do (at most hourly).
     pub async fn keep_alive(&self) {
         if let Ok(Some(p)) = self.slot.load().await {
-            if !p.value.fresh(now(), KEEPER_AHEAD_SECS) {
-                if let Err(e) = self.renew_if(|p| !p.fresh(now(), KEEPER_AHEAD_SECS)).await {
+            if !p.value.fresh(self.now(), KEEPER_AHEAD_SECS) {
+                if let Err(e) = self
+                    .renew_if(|p| !p.fresh(self.now(), KEEPER_AHEAD_SECS))
+                    .await
+                {
                     tracing::warn!(vendor = %self.vendor, error = %e, "the Splashtop access token could not be renewed ahead of time");
                 }
             }
@@ -366,8 +370,8 @@ impl OAuth {
         let st = self.status();
         let Some(warning) = st.warning else { return };
         let last = self.last_warned.load(Ordering::Relaxed);
-        if now() - last >= WARN_EVERY_SECS {
-            self.last_warned.store(now(), Ordering::Relaxed);
+        if self.now() - last >= WARN_EVERY_SECS {
+            self.last_warned.store(self.now(), Ordering::Relaxed);
             tracing::warn!(vendor = %self.vendor, state = st.state, "{warning}");
         }
     }

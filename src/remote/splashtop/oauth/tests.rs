@@ -66,6 +66,7 @@ async fn authorised(sim: &SplashtopSim, store: &Store) -> OAuth {
         store: store.clone(),
         metrics: Arc::new(Metrics::default()),
         timeout: Duration::from_secs(5),
+        clock: Default::default(),
     };
     let oauth = OAuth::new(&VendorId::new("st"), &client, sim.portal_url(), &ctx);
     let browser = reqwest::Client::builder()
