@@ -171,7 +171,7 @@ pub async fn callback(
         ApiError::bad_request("missing_code", "the callback has no code parameter")
             .with_field("field", "code")
     })?;
-    match oauth.exchange(code).await {
+    match oauth.exchange(code, state).await {
         Ok(pair) => Ok(Json(json!({
             "status": "authorised",
             "vendor": vendor,

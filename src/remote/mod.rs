@@ -205,8 +205,9 @@ pub trait Vendor: Send + Sync + std::fmt::Debug {
 pub trait OAuthFlow: Send + Sync {
     /// Where the admin's browser goes to approve deskbridge, carrying `state`.
     fn authorize_url(&self, state: &str) -> String;
-    /// Trade the callback's code for tokens, stored before this returns.
-    async fn exchange(&self, code: &str) -> Result<Granted>;
+    /// Trade the callback's code, with the `state` it came back with, for tokens, stored before
+    /// this returns.
+    async fn exchange(&self, code: &str, state: &str) -> Result<Granted>;
 }
 
 /// What an authorisation gave, without the tokens: their ends, in Unix seconds.

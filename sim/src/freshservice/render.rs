@@ -172,16 +172,23 @@ pub(super) fn conversation(n: &NoteRec, user_id: u64, base_url: &str) -> Value {
     })
 }
 
-/// The shipped webhook template as the Workflow Automator fills it for `t`: each placeholder
-/// JSON-escaped, the priority as its label.
+/// The shipped webhook template as the Workflow Automator fills it for `t`.
 pub(super) fn workflow_body(t: &TicketRec) -> String {
+    workflow_body_from(WORKFLOW_BODY, t)
+}
+
+/// A webhook body `template` as the Workflow Automator fills it for `t`: each placeholder
+/// JSON-escaped, the priority as its label.
+pub(super) fn workflow_body_from(template: &str, t: &TicketRec) -> String {
     const LABELS: [&str; 4] = ["Low", "Medium", "High", "Urgent"];
     let priority = LABELS
         .get(usize::from(t.t.priority.max(1)) - 1)
         .copied()
         .unwrap_or("");
     let values = [
-        ("ticket.id", t.id.to_string()),
+        // Freshservice's two id placeholders: the number, and the display id with its prefix.
+        ("ticket.id_numeric", t.id.to_string()),
+        ("ticket.id", format!("#INC-{}", t.id)),
         ("ticket.subject", t.t.subject.clone()),
         ("ticket.priority", priority.to_string()),
         ("ticket.group_name", t.t.group.clone().unwrap_or_default()),
@@ -197,7 +204,7 @@ pub(super) fn workflow_body(t: &TicketRec) -> String {
         ),
         ("ticket.updated_at", t.updated_at.clone()),
     ];
-    let mut body = WORKFLOW_BODY.to_string();
+    let mut body = template.to_string();
     for (placeholder, value) in values {
         let quoted = serde_json::to_string(&value).unwrap_or_default();
         body = body.replace(

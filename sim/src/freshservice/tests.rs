@@ -340,3 +340,21 @@ async fn injected_faults_answer_in_freshservices_own_shapes() {
             >= 1
     );
 }
+
+#[tokio::test]
+async fn the_shipped_workflow_body_carries_the_numeric_id_and_the_display_id_has_its_prefix() {
+    let (sim, id) = seeded().await;
+    let body: Value = serde_json::from_str(&sim.workflow_body(id).unwrap()).unwrap();
+    assert_eq!(
+        body["ticket_id"],
+        id.to_string(),
+        "{{{{ticket.id_numeric}}}}"
+    );
+    let updated = body["event_id"].as_str().unwrap();
+    assert!(updated.starts_with(&format!("{id}-")), "{updated}");
+    let display = render::workflow_body_from(
+        "{\"ticket_id\": \"{{ticket.id}}\"}",
+        &sim.inner.state.data().tickets[&id],
+    );
+    assert_eq!(display, format!("{{\"ticket_id\": \"#INC-{id}\"}}"));
+}

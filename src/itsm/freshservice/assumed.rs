@@ -19,7 +19,7 @@ pub mod body {
     pub const REQUESTER_NAME: &str = "requester_name";
     pub const REQUESTER_EMAIL: &str = "requester_email";
     pub const AGENT_EMAIL: &str = "agent_email";
-    /// `{{ticket.id}}-{{ticket.updated_at}}`: one value per ticket update, so a re-delivery of
+    /// `{{ticket.id_numeric}}-{{ticket.updated_at}}`: one value per ticket update, so a re-delivery of
     /// the same update is recognised and a later click is not.
     pub const EVENT_ID: &str = "event_id";
 }
@@ -28,8 +28,10 @@ pub mod body {
 pub const BODY_TEMPLATE: &str =
     include_str!("../../../integrations/freshservice/webhook-body.json");
 
-/// `{{ticket.id}}` may render as the bare number or as the display id ("#INC-266", "SR-12");
-/// these are the display prefixes stripped before the number is read.
+/// The shipped body puts `{{ticket.id_numeric}}` (the bare number, as the Freshservice guide's
+/// webhook body and every public workflow use it) in `ticket_id`; an admin's older body may
+/// still use `{{ticket.id}}`, which renders the display id ("#INC-266", "SR-12"). These are the
+/// display prefixes stripped before the number is read.
 pub const DISPLAY_ID_PREFIXES: [&str; 5] = ["INC-", "SR-", "CHN-", "PRB-", "REL-"];
 
 /// Ticket priorities are numbers 1-4 in the API (1 Low, 2 Medium, 3 High, 4 Urgent: the

@@ -67,7 +67,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Inbound, InboundError> {
     }
     let raw_id = value(&v, body::TICKET_ID).ok_or_else(|| InboundError::Invalid {
         field: body::TICKET_ID.into(),
-        reason: "it is empty: the {{ticket.id}} placeholder did not render".into(),
+        reason: "it is empty: the {{ticket.id_numeric}} placeholder did not render".into(),
     })?;
     let id = ticket_number(&raw_id).ok_or_else(|| InboundError::Invalid {
         field: body::TICKET_ID.into(),
@@ -113,7 +113,7 @@ mod tests {
 
     fn full() -> String {
         rendered(&[
-            ("ticket.id", "266"),
+            ("ticket.id_numeric", "266"),
             ("ticket.subject", "VPN drops \"hourly\""),
             ("ticket.priority", "High"),
             ("ticket.group_name", "Service Desk"),
@@ -151,8 +151,26 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_template_carries_the_numeric_id_placeholder() {
+        let v: Value = serde_json::from_str(assumed::BODY_TEMPLATE).unwrap();
+        assert_eq!(v[body::TICKET_ID], "{{ticket.id_numeric}}");
+        assert_eq!(
+            v[body::EVENT_ID],
+            "{{ticket.id_numeric}}-{{ticket.updated_at}}"
+        );
+        // An older body with the display id still works.
+        let old = assumed::BODY_TEMPLATE
+            .replace("ticket.id_numeric", "ticket.id")
+            .replace("{{ticket.id}}", "#INC-266");
+        let Inbound::Request(r) = parse(old.as_bytes()).unwrap() else {
+            panic!("ignored")
+        };
+        assert_eq!(r.ticket.as_str(), "266");
+    }
+
+    #[test]
     fn placeholders_that_render_empty_leave_the_hint_unknown_but_the_call_valid() {
-        let body = rendered(&[("ticket.id", "#INC-266"), ("ticket.updated_at", "")]);
+        let body = rendered(&[("ticket.id_numeric", "266"), ("ticket.updated_at", "")]);
         let body = body.replace(|c: char| c == '\n', "");
         let Inbound::Request(r) = parse(body.as_bytes()).unwrap() else {
             panic!("ignored")

@@ -48,3 +48,8 @@ pub const MAX_ATTACHMENT_BYTES: u64 = 50 * 1024 * 1024;
 /// "tags_removed": [...]}`. The generic `{"current", "previous"}` shape of other events is
 /// accepted as well (added = current minus previous).
 pub const TAGS_ADDED_KEY: &str = "tags_added";
+/// The same event in the shape of Zendesk's user events (`user.tags_changed`):
+/// `{"added": {"tags": [...]}, "removed": {"tags": [...]}}`. Which of the three shapes the
+/// ticket event really carries is not in the contract; all three are read, this one as
+/// `event.added.tags`.
+pub const TAGS_ADDED_OBJECT: &str = "added";

@@ -31,16 +31,27 @@ fn string(v: &Value, key: &str) -> Option<String> {
     }
 }
 
-/// A ticket id: digits only, as `{{ticket.id}}` renders it and as the REST paths take it.
+/// A ticket id: digits only, as `{{ticket.id}}` renders it and as the REST paths take it, and a
+/// number Zendesk can have (a positive 64-bit integer): one that could never be read is refused
+/// here, with 400, rather than accepted and failed later in the worker.
 fn ticket_id(raw: Option<String>, field: &str) -> Result<TicketRef, InboundError> {
     let id = raw.ok_or_else(|| InboundError::MissingField(field.into()))?;
-    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(InboundError::Invalid {
-            field: field.into(),
-            reason: format!("expected a numeric Zendesk ticket id, got {id:?}"),
-        });
+    let invalid = |reason: String| InboundError::Invalid {
+        field: field.into(),
+        reason,
+    };
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid(format!(
+            "expected a numeric Zendesk ticket id, got {id:?}"
+        )));
     }
-    Ok(TicketRef::new(id))
+    match id.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(TicketRef::new(n.to_string())),
+        _ => Err(invalid(format!(
+            "{id:?} cannot be a Zendesk ticket id (a number from 1 to {})",
+            u64::MAX
+        ))),
+    }
 }
 
 fn person(name: Option<String>, email: Option<String>) -> Option<Person> {
@@ -166,13 +177,21 @@ fn str_list(v: Option<&Value>) -> Option<Vec<String>> {
     )
 }
 
-/// The tags an event added: `tags_added` (assumed), or `current` minus `previous`.
+/// The tags an event added: `tags_added`, or `added.tags` (the shape of Zendesk's user
+/// events), or `current` minus `previous` (all assumed, see `assumed.rs`).
 fn tags_added(event: Option<&Value>) -> Result<Vec<String>, InboundError> {
     let event = event
         .filter(|e| e.is_object())
         .ok_or_else(|| InboundError::MissingField("event".into()))?;
     if let Some(added) = str_list(event.get(assumed::TAGS_ADDED_KEY)) {
         return Ok(added);
+    }
+    if event.get(assumed::TAGS_ADDED_OBJECT).is_some() {
+        let pointer = format!("/{}/tags", assumed::TAGS_ADDED_OBJECT);
+        return str_list(event.pointer(&pointer)).ok_or_else(|| InboundError::Invalid {
+            field: format!("event.{}.tags", assumed::TAGS_ADDED_OBJECT),
+            reason: "expected a list of tags".into(),
+        });
     }
     match (
         str_list(event.get("current")),
@@ -185,8 +204,9 @@ fn tags_added(event: Option<&Value>) -> Result<Vec<String>, InboundError> {
         (None, _) => Err(InboundError::Invalid {
             field: "event".into(),
             reason: format!(
-                "a tags_changed event needs `{}` (or `current`/`previous`) lists",
-                assumed::TAGS_ADDED_KEY
+                "a tags_changed event needs `{}`, `{}.tags` or `current`/`previous` lists",
+                assumed::TAGS_ADDED_KEY,
+                assumed::TAGS_ADDED_OBJECT
             ),
         }),
     }

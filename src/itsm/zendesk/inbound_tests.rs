@@ -182,6 +182,54 @@ fn a_tags_changed_event_adding_the_trigger_tag_asks_for_a_session() {
         &h,
     );
     assert_eq!(r.ticket.as_str(), "35436");
+    // the shape of Zendesk's user events: event.added.tags / event.removed.tags
+    let r = request(
+        &tags_changed(r#"{"added": {"tags": ["remote_session"]}, "removed": {"tags": []}}"#),
+        &h,
+    );
+    assert_eq!(r.ticket.as_str(), "35436");
+}
+
+#[test]
+fn added_and_removed_tag_objects_are_read_like_the_flat_lists() {
+    let why = ignored(&tags_changed(
+        r#"{"added": {"tags": []}, "removed": {"tags": ["remote_session"]}}"#,
+    ));
+    assert!(why.contains("remote_session"), "{why}");
+    let body = tags_changed(r#"{"added": {"tags": "remote_session"}}"#);
+    assert_eq!(
+        parse(&http::HeaderMap::new(), body.as_bytes(), TAG)
+            .unwrap_err()
+            .field(),
+        Some("event.added.tags")
+    );
+}
+
+#[test]
+fn a_ticket_id_zendesk_cannot_have_is_refused_naming_the_field() {
+    let h = http::HeaderMap::new();
+    for bad in ["18446744073709551616", "99999999999999999999", "0", "000"] {
+        let body = format!(r#"{{"ticket_id": "{bad}"}}"#);
+        assert_eq!(
+            parse(&h, body.as_bytes(), TAG).unwrap_err().field(),
+            Some("ticket_id"),
+            "{bad}"
+        );
+        let event = tags_changed(r#"{"tags_added": ["remote_session"]}"#)
+            .replace(r#""id": "35436""#, &format!(r#""id": "{bad}""#));
+        assert_eq!(
+            parse(&h, event.as_bytes(), TAG).unwrap_err().field(),
+            Some("detail.id"),
+            "{bad}"
+        );
+    }
+    let max = u64::MAX.to_string();
+    let body = format!(r#"{{"ticket_id": "{max}"}}"#);
+    assert_eq!(request(&body, &h).ticket.as_str(), max);
+    assert_eq!(
+        request(r#"{"ticket_id": "0042"}"#, &h).ticket.as_str(),
+        "42"
+    );
 }
 
 #[test]

@@ -35,10 +35,15 @@ pub const FILE_TRANSFER_FIELDS: [&str; 5] =
 pub const CHAT_FIELDS: [&str; 3] = ["time", "author", "message"];
 
 /// The token endpoint of the OAuth 2.0 flow, under the portal URL (RFC 6749 shape assumed):
-/// form-encoded `grant_type=authorization_code` (`code`, `redirect_uri`, `client_id`,
+/// form-encoded `grant_type=authorization_code` (`code`, `state`, `redirect_uri`, `client_id`,
 /// `client_secret`) or `grant_type=refresh_token` (`refresh_token`, `client_id`, `client_secret`),
 /// answering `{access_token, refresh_token, expires_in, token_type}` or `{error, error_description}`.
 pub const OAUTH_TOKEN_PATH: &str = "/oauth2/token";
+/// The form field carrying the authorisation's `state` in the code exchange. Splashtop's Open
+/// API page says the state "is used later to generate the access token", so the exchange sends
+/// it; that it travels as a form field named `state` (beside `code`) is assumed: the page does
+/// not show the request.
+pub const OAUTH_STATE_FIELD: &str = "state";
 /// Optional answer field some servers add: the refresh token's remaining life in seconds. Read
 /// when present; otherwise the documented 30 days from issue are assumed.
 pub const OAUTH_REFRESH_EXPIRES_IN_KEY: &str = "refresh_token_expires_in";

@@ -1,8 +1,9 @@
 //! The Splashtop simulator's OAuth 2.0 endpoints on the portal host (contracts/splashtop.md
 //! §Authentication): `GET /oauth2/authorize`, which plays a user who signs in and approves (or,
 //! when told to, refuses) and sends the browser back to the registered redirect URI with the
-//! `state` untouched; and `POST /oauth2/token`, form-encoded, for the `authorization_code` and
-//! `refresh_token` grants, answering RFC 6749 JSON. Codes are single use and short-lived; access
+//! `state` untouched; and `POST /oauth2/token`, form-encoded, for the `authorization_code` grant
+//! (which must carry the same `state`: Splashtop uses it to generate the token) and the
+//! `refresh_token` grant, answering RFC 6749 JSON. Codes are single use and short-lived; access
 //! tokens live 24 h and refresh tokens 30 days unless a test shortens them. Refresh tokens are
 //! not rotated: each keeps the end it was issued with, which is the case deskbridge must warn
 //! about in advance.
@@ -35,10 +36,19 @@ struct Client {
     redirect_uri: String,
 }
 
+/// An authorisation code and what it was issued for: the exchange must name the same client,
+/// redirect URI and `state` (Splashtop: the state is used later to generate the access token).
+struct Code {
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+    expires_at: i64,
+}
+
 pub(super) struct OAuthSim {
     clients: HashMap<String, Client>,
-    /// code → (client id, redirect uri, expires at).
-    codes: HashMap<String, (String, String, i64)>,
+    /// code → the authorisation it stands for.
+    codes: HashMap<String, Code>,
     /// access token → expires at.
     access: HashMap<String, i64>,
     /// refresh token → (client id, expires at).
@@ -173,11 +183,12 @@ pub(super) async fn authorize(
             let code = uuid::Uuid::new_v4().simple().to_string();
             d.oauth.codes.insert(
                 code.clone(),
-                (
-                    get("client_id").into(),
-                    redirect.clone(),
-                    now() + CODE_TTL_SECS,
-                ),
+                Code {
+                    client_id: get("client_id").into(),
+                    redirect_uri: redirect.clone(),
+                    state: state.into(),
+                    expires_at: now() + CODE_TTL_SECS,
+                },
             );
             d.oauth.issued.push(code.clone());
             with_query(&redirect, &[("code", &code), ("state", state)])
@@ -222,13 +233,16 @@ pub(super) async fn token(
     }
     let answer = match get("grant_type") {
         "authorization_code" => match o.codes.remove(get("code")) {
-            Some((c, r, exp))
-                if c == get("client_id") && r == get("redirect_uri") && now() < exp =>
+            Some(c)
+                if c.client_id == get("client_id")
+                    && c.redirect_uri == get("redirect_uri")
+                    && c.state == get("state")
+                    && now() < c.expires_at =>
             {
                 o.counts.codes_exchanged += 1;
                 Ok(issue(o, None, get("client_id")))
             }
-            _ => Err("the authorization code is invalid, expired or already used"),
+            _ => Err("the authorization code is invalid, expired or already used, or the state is not the one it was issued with"),
         },
         "refresh_token" => match o.refresh.get(get("refresh_token")).cloned() {
             Some((c, exp)) if c == get("client_id") && now() < exp => {

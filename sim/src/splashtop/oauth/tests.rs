@@ -92,12 +92,49 @@ async fn the_authorize_page_sends_a_code_back_only_to_the_registered_redirect_ur
 }
 
 #[tokio::test]
+async fn a_code_is_exchanged_only_with_the_state_it_was_issued_with() {
+    let sim = sim().await;
+    for state in [None, Some("other")] {
+        let c = code(&sim).await;
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", c.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "cid"),
+            ("client_secret", "csecret"),
+        ];
+        form.extend(state.map(|s| ("state", s)));
+        let (s, v) = token(&sim, &form).await;
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{state:?}"
+        );
+    }
+    let c = code(&sim).await;
+    let (s, v) = token(
+        &sim,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", c.as_str()),
+            ("state", "xyz"),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "cid"),
+            ("client_secret", "csecret"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+}
+
+#[tokio::test]
 async fn a_code_works_once_and_its_tokens_open_the_api_until_they_expire_or_are_revoked() {
     let sim = sim().await;
     let c = code(&sim).await;
     let grant = [
         ("grant_type", "authorization_code"),
         ("code", c.as_str()),
+        ("state", "xyz"),
         ("redirect_uri", REDIRECT),
         ("client_id", "cid"),
     ];

@@ -243,13 +243,15 @@ impl OAuth {
         Ok(stored.value)
     }
 
-    /// The callback's half of the flow: trade the code for a pair and store it.
-    pub async fn exchange(&self, code: &str) -> Result<OAuthPair> {
+    /// The callback's half of the flow: trade the code for a pair and store it. The `state`
+    /// the authorisation carried goes along: Splashtop uses it to generate the access token.
+    pub async fn exchange(&self, code: &str, state: &str) -> Result<OAuthPair> {
         let _renewing = self.slot.lock().await?;
         let current = self.slot.load().await?;
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
+            (assumed::OAUTH_STATE_FIELD, state),
             ("redirect_uri", &self.redirect_uri),
             ("client_id", &self.client_id),
             ("client_secret", self.client_secret.expose()),
@@ -382,8 +384,8 @@ impl OAuthFlow for OAuth {
     fn authorize_url(&self, state: &str) -> String {
         OAuth::authorize_url(self, state)
     }
-    async fn exchange(&self, code: &str) -> Result<Granted> {
-        let pair = OAuth::exchange(self, code).await?;
+    async fn exchange(&self, code: &str, state: &str) -> Result<Granted> {
+        let pair = OAuth::exchange(self, code, state).await?;
         Ok(Granted {
             access_expires_at: pair.access_expires_at,
             refresh_expires_at: pair.refresh_expires_at,

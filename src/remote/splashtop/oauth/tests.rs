@@ -81,7 +81,7 @@ async fn authorised(sim: &SplashtopSim, store: &Store) -> OAuth {
         .unwrap()
         .1
         .into_owned();
-    oauth.exchange(&code).await.unwrap();
+    oauth.exchange(&code, "s1").await.unwrap();
     oauth
 }
 
