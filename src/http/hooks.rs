@@ -6,6 +6,7 @@
 //! answered 200 "ignored" at once, without calling any other system.
 
 use super::error::ApiError;
+use super::extract::PathParams;
 use super::AppState;
 use crate::ids::ConnectionId;
 use crate::itsm::{Inbound, Verified};
@@ -13,7 +14,7 @@ use crate::job::{Job, NewJob};
 use crate::rules::{self, Certainty};
 use crate::store::Enqueued;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,7 +24,7 @@ use tracing::instrument;
 #[instrument(skip_all, fields(connection = %connection, ticket, number, job_id))]
 pub async fn receive(
     State(st): State<AppState>,
-    Path(connection): Path<String>,
+    PathParams(connection): PathParams<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {

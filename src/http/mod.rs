@@ -5,6 +5,7 @@ mod api;
 pub use api::rules_test_answer;
 mod auth;
 pub mod error;
+mod extract;
 mod hooks;
 mod oauth;
 

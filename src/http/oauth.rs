@@ -14,12 +14,13 @@
 //! - Neither route ever shows a token; the callback answers with expiry times only.
 
 use super::error::ApiError;
+use super::extract::{PathParams, QueryParams};
 use super::AppState;
 use crate::clock::Millis;
 use crate::ids::VendorId;
 use crate::remote::OAuthFlow;
 use crate::runtime::Runtime;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -89,7 +90,7 @@ fn client<'r>(rt: &'r Runtime, vendor: &str) -> Result<&'r dyn OAuthFlow, ApiErr
 
 pub async fn start(
     State(st): State<AppState>,
-    Path(vendor): Path<String>,
+    PathParams(vendor): PathParams<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if !is_admin(&st, &headers) {
@@ -129,8 +130,8 @@ pub async fn start(
 
 pub async fn callback(
     State(st): State<AppState>,
-    Path(vendor): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    PathParams(vendor): PathParams<String>,
+    QueryParams(q): QueryParams<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let rt = st.current.get();
     let oauth = client(&rt, &vendor)?;

@@ -11,6 +11,7 @@ mod crash;
 mod failures;
 mod flow;
 mod freshservice;
+mod hostile;
 mod isolation;
 mod jira;
 mod logging;

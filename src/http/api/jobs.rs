@@ -7,7 +7,8 @@ use crate::admin::{api_actor, BulkRetried, BulkRetry};
 use crate::ids::JobId;
 use crate::job::{Job, JobState};
 use crate::store::JobFilter;
-use axum::extract::{Path, Query, State};
+use super::super::extract::{PathParams, QueryParams};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -43,10 +44,9 @@ pub struct JobPage {
     responses((status = 200, body = JobPage), (status = 400, body = ErrorBody)))]
 pub async fn list_jobs(
     State(st): State<AppState>,
-    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<JobPage>, ApiError> {
     // serde's message names the parameter at fault ("unknown field `x`", "limit: invalid digit").
-    let Query(q) = q.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let state = match q.state.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(JobState::parse(s).ok_or_else(|| {
             ApiError::bad_request("invalid_query", format!("unknown state {s:?}"))
@@ -76,7 +76,7 @@ pub async fn list_jobs(
     responses((status = 200, body = Job), (status = 404, body = ErrorBody)))]
 pub async fn get_job(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Job>, ApiError> {
     Ok(Json(st.admin().job(&id).await?))
 }
@@ -86,7 +86,7 @@ pub async fn get_job(
     responses((status = 200, body = Job), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retry_job(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Job>, ApiError> {
     Ok(Json(st.admin().retry(&id, &api_actor()).await?))
 }
@@ -97,7 +97,7 @@ pub async fn retry_job(
     responses((status = 200, body = Job), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_job(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Job>, ApiError> {
     Ok(Json(st.admin().cancel(&id, &api_actor()).await?))
 }
@@ -123,7 +123,7 @@ pub async fn retry_jobs(
         (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn artifact(
     State(st): State<AppState>,
-    Path((id, name)): Path<(String, String)>,
+    PathParams((id, name)): PathParams<(String, String)>,
 ) -> Result<Response, ApiError> {
     let file = st.admin().artifact(&id, &name).await?;
     let disposition = format!(
@@ -146,7 +146,7 @@ pub async fn artifact(
     responses((status = 200, body = Object)))]
 pub async fn ticket_history(
     State(st): State<AppState>,
-    Path((connection, ticket)): Path<(String, String)>,
+    PathParams((connection, ticket)): PathParams<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let admin = st.admin();
     let by_ref = JobFilter {

@@ -8,7 +8,8 @@ use crate::ids::ConnectionId;
 use crate::itsm::Inbound;
 use crate::outbound::Probe;
 use crate::rules::{self, Certainty};
-use axum::extract::{Path, State};
+use super::super::extract::PathParams;
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -24,7 +25,7 @@ pub async fn status(State(st): State<AppState>) -> Result<Json<Status>, ApiError
     responses((status = 200, body = Probe), (status = 404, body = ErrorBody)))]
 pub async fn test_connection(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Probe>, ApiError> {
     Ok(Json(st.admin().test_connection(&id).await?))
 }
@@ -34,7 +35,7 @@ pub async fn test_connection(
     responses((status = 200, body = Probe), (status = 404, body = ErrorBody)))]
 pub async fn test_vendor(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Probe>, ApiError> {
     Ok(Json(st.admin().test_vendor(&id).await?))
 }

@@ -200,7 +200,7 @@ mod tests {
                 InboundError::MissingField(key.into())
             );
         }
-        for bad in ["", "abc", "12a", "INC-", "-5"] {
+        for bad in ["", "abc", "12a", "INC-", "-5", "0", "12345678901234567890"] {
             let mut b = v.clone();
             b["ticket_id"] = bad.into();
             assert_eq!(

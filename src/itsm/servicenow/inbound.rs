@@ -42,7 +42,8 @@ pub(super) fn parse(body: &[u8]) -> Result<Inbound, InboundError> {
         });
     }
     let table = string(&v, "table").unwrap_or_else(|| "incident".into());
-    if !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    // ServiceNow table names are at most 80 characters of letters, digits and '_'.
+    if table.len() > 80 || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(InboundError::Invalid {
             field: "table".into(),
             reason: "expected a table name like incident".into(),
@@ -113,6 +114,12 @@ mod tests {
         assert_eq!(
             parse(b.to_string().as_bytes()).unwrap_err().field(),
             Some("sys_id")
+        );
+        let mut b = v.clone();
+        b["table"] = "x".repeat(81).into();
+        assert_eq!(
+            parse(b.to_string().as_bytes()).unwrap_err().field(),
+            Some("table")
         );
         assert!(matches!(parse(b"not json"), Err(InboundError::NotJson(_))));
     }

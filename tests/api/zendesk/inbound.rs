@@ -183,3 +183,18 @@ async fn bodies_that_cannot_or_need_not_start_a_session_get_their_answer_at_once
     );
     assert!(app.splashtop.sessions().is_empty());
 }
+
+#[tokio::test]
+async fn a_ticket_id_past_u64_is_refused_at_the_webhook_naming_the_field() {
+    let app = spawn_zendesk_app().await;
+    let ticket = app.new_ticket(SimTicket::default());
+    let good = app.click(ticket);
+    let mut body: Value = serde_json::from_slice(&good.body).unwrap();
+    assert_eq!(body["ticket_id"], ticket.to_string());
+    body["ticket_id"] = "18446744073709551616".into();
+    let past = body.to_string();
+    let forged = app.zd.sign_delivery(past.into_bytes(), SystemTime::now());
+    let (s, e) = error_of(app.deliver(&forged).await).await;
+    assert_eq!((s, e["field"].as_str()), (400, Some("ticket_id")), "{e}");
+    assert!(app.jobs().await.is_empty(), "nothing stored");
+}

@@ -38,8 +38,19 @@ pub(crate) fn issue_key(raw: &str) -> Option<String> {
         && project
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let number_ok = !number.is_empty() && number.chars().all(|c| c.is_ascii_digit());
-    (project_ok && number_ok).then(|| format!("{}-{number}", project.to_ascii_uppercase()))
+    // Jira keeps the issue number as a positive 64-bit integer and a project key to 255
+    // characters: a key past either names no issue Jira can have.
+    let number = number
+        .chars()
+        .all(|c| c.is_ascii_digit())
+        .then(|| number.parse::<i64>().ok())
+        .flatten()
+        .filter(|n| *n > 0);
+    let project_ok = project_ok && project.len() <= 255;
+    match number {
+        Some(n) if project_ok => Some(format!("{}-{n}", project.to_ascii_uppercase())),
+        _ => None,
+    }
 }
 
 /// The hint a Jira issue object (`{"key", "fields": {...}}`) gives.

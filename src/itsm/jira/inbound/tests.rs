@@ -198,7 +198,20 @@ fn a_missing_or_bad_field_is_named() {
 fn issue_keys_are_checked_and_normalised() {
     assert_eq!(issue_key("its-42").as_deref(), Some("ITS-42"));
     assert_eq!(issue_key("IT_OPS2-7").as_deref(), Some("IT_OPS2-7"));
-    for bad in ["42", "ITS-", "-42", "1TS-4", "ITS-4a", "IT S-4", "../ITS-4"] {
+    let long = format!("{}-1", "A".repeat(256));
+    for bad in [
+        "42",
+        "ITS-",
+        "-42",
+        "1TS-4",
+        "ITS-4a",
+        "IT S-4",
+        "../ITS-4",
+        "ITS-0",
+        "ITS-9223372036854775808",
+        "ITS-99999999999999999999",
+        long.as_str(),
+    ] {
         assert_eq!(issue_key(bad), None, "{bad}");
     }
 }
