@@ -192,14 +192,14 @@ impl App {
         let store = state.shared.store.clone();
         info!(addr = %listener.local_addr()?, "deskbridge is listening");
         let stop_http = stop.clone();
-        let server =
-            axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
-                shutdown.await;
-                info!("shutting down: no new webhooks; finishing steps in flight");
-                accepting.store(false, Ordering::Relaxed);
-                stop_http.cancel();
-            });
-        let server = tokio::spawn(async move { server.await });
+        let limits = http::serve::Limits::from(&state.current.get().config.server);
+        let server = http::serve::serve(listener, http::router(state), limits, async move {
+            shutdown.await;
+            info!("shutting down: no new webhooks; finishing steps in flight");
+            accepting.store(false, Ordering::Relaxed);
+            stop_http.cancel();
+        });
+        let server = tokio::spawn(server);
         stop.cancelled().await;
         // Open keep-alive connections must not hold the exit past the deadline.
         let _ = tokio::time::timeout(grace, worker).await;

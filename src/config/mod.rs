@@ -106,6 +106,16 @@ pub struct ServerConfig {
     pub audit_key: Option<Secret>,
     /// Public keys (base64) of earlier audit keys, which `verify` still accepts.
     pub audit_keys_previous: Vec<String>,
+    /// A request's headers must arrive within this from its first byte (or from the connection's
+    /// opening); a client that stalls longer is disconnected.
+    pub header_read_timeout: Dur,
+    /// A request's body must arrive within this from the end of its headers.
+    pub body_read_timeout: Dur,
+    /// How long a keep-alive connection may wait for its next request.
+    pub keep_alive_timeout: Dur,
+    /// Open client connections at most; past it the longest-waiting connection that has no
+    /// request being handled is closed to make room.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -120,6 +130,10 @@ impl Default for ServerConfig {
             shutdown_grace: Dur::secs(8),
             audit_key: None,
             audit_keys_previous: vec![],
+            header_read_timeout: Dur::secs(10),
+            body_read_timeout: Dur::secs(30),
+            keep_alive_timeout: Dur::secs(30),
+            max_connections: 1024,
         }
     }
 }

@@ -97,6 +97,20 @@ fn server(cfg: &Config, f: &mut Found) {
         1024,
         64 << 20,
     );
+    // Client connections: a stalled client is dropped within these (issue 9).
+    for (field, d) in [
+        ("server.header_read_timeout", s.header_read_timeout),
+        ("server.body_read_timeout", s.body_read_timeout),
+        ("server.keep_alive_timeout", s.keep_alive_timeout),
+    ] {
+        f.within(field, d, 100 * MS, HOUR);
+    }
+    f.count(
+        "server.max_connections",
+        s.max_connections as u64,
+        1,
+        1_000_000,
+    );
     // SIGTERM must end within 10 s (SPEC §5): the grace is what is left after the rest.
     f.within(
         "server.shutdown_grace",

@@ -84,9 +84,19 @@ async fn handle(
     if declared.is_some_and(|n| n > max) {
         return Err(too_big());
     }
-    let bytes = axum::body::to_bytes(body, max)
-        .await
-        .map_err(|_| too_big())?;
+    let bytes = axum::body::to_bytes(body, max).await.map_err(|e| {
+        let over = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if over {
+            too_big()
+        } else {
+            // The client stopped sending (the connection is being closed), or broke the framing.
+            ApiError::bad_request(
+                "body_unreadable",
+                format!("the body could not be read: {e}"),
+            )
+        }
+    })?;
     let verified: Verified = itsm
         .verify(headers, &bytes, std::time::SystemTime::now())
         .map_err(|e| {

@@ -8,6 +8,7 @@ pub mod error;
 mod extract;
 mod hooks;
 mod oauth;
+pub mod serve;
 
 use crate::runtime::{Current, Shared};
 use crate::worker::Worker;
