@@ -131,15 +131,18 @@ impl Runtime {
     pub fn build(config: Config, shared: &Shared) -> Result<Runtime, BuildError> {
         let templates = load_templates(&config)?;
         let timeout = config.worker.request_timeout.0;
+        let trust = crate::outbound::Trust::new(config.server.ca_bundle.as_ref());
         let ictx = itsm::BuildCtx {
             metrics: shared.metrics.clone(),
             timeout,
+            trust: trust.clone(),
         };
         let vctx = remote::BuildCtx {
             store: shared.store.clone(),
             metrics: shared.metrics.clone(),
             timeout,
             clock: shared.clock.clone(),
+            trust,
         };
         for c in &config.itsm {
             shared.metrics.declare_connection(c.id.as_str());

@@ -116,6 +116,8 @@ pub struct ServerConfig {
     /// Open client connections at most; past it the longest-waiting connection that has no
     /// request being handled is closed to make room.
     pub max_connections: usize,
+    /// CAs every outbound HTTPS call trusts besides the system's trust store.
+    pub ca_bundle: Option<crate::outbound::CaBundle>,
 }
 
 impl Default for ServerConfig {
@@ -134,6 +136,7 @@ impl Default for ServerConfig {
             body_read_timeout: Dur::secs(30),
             keep_alive_timeout: Dur::secs(30),
             max_connections: 1024,
+            ca_bundle: None,
         }
     }
 }
@@ -289,6 +292,8 @@ pub struct ItsmConfig {
     pub kind: Kind,
     pub base_url: String,
     pub rate_limit: Option<RateLimit>,
+    /// CAs this connection's HTTPS trusts besides the system's and `server.ca_bundle`.
+    pub ca_bundle: Option<crate::outbound::CaBundle>,
     pub settings: Arc<dyn ItsmSettings>,
 }
 
@@ -315,6 +320,8 @@ pub struct VendorConfig {
     pub base_url: String,
     pub poll: PollConfig,
     pub rate_limit: Option<RateLimit>,
+    /// CAs this vendor's HTTPS trusts besides the system's and `server.ca_bundle`.
+    pub ca_bundle: Option<crate::outbound::CaBundle>,
     pub settings: Arc<dyn VendorSettings>,
 }
 

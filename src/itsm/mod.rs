@@ -176,6 +176,9 @@ pub struct AttachmentLimits {
 pub struct BuildCtx {
     pub metrics: Arc<Metrics>,
     pub timeout: Duration,
+    /// The CAs outbound HTTPS trusts besides the system's (`server.ca_bundle`, and once
+    /// [`build`] has added it, the connection's or vendor's own `ca_bundle`).
+    pub trust: crate::outbound::Trust,
 }
 
 /// An adapter's settings type: what `[[itsm]]` holds for its kind besides `id`, `kind`,
@@ -191,7 +194,11 @@ pub trait ItsmSettings: std::fmt::Debug + Send + Sync + std::any::Any {
 }
 
 pub fn build(cfg: &ItsmConfig, ctx: &BuildCtx) -> Arc<dyn Itsm> {
-    cfg.settings.build(cfg, ctx)
+    let ctx = BuildCtx {
+        trust: ctx.trust.with(cfg.ca_bundle.as_ref()),
+        ..ctx.clone()
+    };
+    cfg.settings.build(cfg, &ctx)
 }
 
 /// Parse a payload an admin hands in to try the rules (`deskbridge rules test`,

@@ -53,6 +53,8 @@ struct Common {
     kind: String,
     base_url: String,
     rate_limit: Option<RateLimit>,
+    /// Read (and refused, naming this key, when unreadable) as the file is loaded.
+    ca_bundle: Option<crate::outbound::CaBundle>,
 }
 
 impl sections::Common for Common {
@@ -81,6 +83,7 @@ pub fn read(file: &str, tables: Option<toml::Value>) -> Result<Vec<ItsmConfig>, 
             kind: entry.kind(),
             base_url: c.base_url,
             rate_limit: c.rate_limit,
+            ca_bundle: c.ca_bundle,
             settings,
         })
         .collect())

@@ -8,10 +8,12 @@
 mod probe;
 mod ratelimit;
 mod retry_after;
+pub mod tls;
 
 pub use probe::{Advice, Probe};
 pub use ratelimit::RateLimiter;
 pub use retry_after::parse_retry_after;
+pub use tls::{CaBundle, Trust};
 
 use crate::clock::Millis;
 use crate::config::RateLimit;
@@ -149,13 +151,16 @@ impl Upstream {
         rate_limit: Option<RateLimit>,
         timeout: Duration,
         metrics: Arc<Metrics>,
+        trust: &Trust,
     ) -> Self {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("deskbridge/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("deskbridge/", env!("CARGO_PKG_VERSION")));
+        let client = trust
+            .apply(builder)
             .build()
-            .expect("the HTTP client builds with static settings");
+            .expect("the HTTP client builds with certificates that parsed at load");
         metrics.declare_target(&target.name);
         Upstream {
             name: target.name.clone(),

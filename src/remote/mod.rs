@@ -226,6 +226,9 @@ pub struct BuildCtx {
     /// "Now" for deciding whether a stored token is about to expire: the service's clock, so a
     /// test that moves it sees a token go stale without waiting its life out.
     pub clock: Clock,
+    /// The CAs outbound HTTPS trusts besides the system's (`server.ca_bundle`, and once
+    /// [`build`] has added it, the connection's or vendor's own `ca_bundle`).
+    pub trust: crate::outbound::Trust,
 }
 
 /// An adapter's settings type: what `[[vendor]]` holds for its kind besides `id`, `kind`,
@@ -241,5 +244,9 @@ pub trait VendorSettings: std::fmt::Debug + Send + Sync + std::any::Any {
 }
 
 pub fn build(cfg: &VendorConfig, ctx: &BuildCtx) -> Arc<dyn Vendor> {
-    cfg.settings.build(cfg, ctx)
+    let ctx = BuildCtx {
+        trust: ctx.trust.with(cfg.ca_bundle.as_ref()),
+        ..ctx.clone()
+    };
+    cfg.settings.build(cfg, &ctx)
 }

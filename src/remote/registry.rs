@@ -52,6 +52,8 @@ struct Common {
     #[serde(default)]
     poll: PollConfig,
     rate_limit: Option<RateLimit>,
+    /// Read (and refused, naming this key, when unreadable) as the file is loaded.
+    ca_bundle: Option<crate::outbound::CaBundle>,
 }
 
 impl sections::Common for Common {
@@ -81,6 +83,7 @@ pub fn read(file: &str, tables: Option<toml::Value>) -> Result<Vec<VendorConfig>
             base_url: c.base_url,
             poll: c.poll,
             rate_limit: c.rate_limit,
+            ca_bundle: c.ca_bundle,
             settings,
         })
         .collect())

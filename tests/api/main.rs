@@ -22,5 +22,6 @@ mod retention;
 mod secrets;
 mod signatures;
 mod sunlogin;
+mod tls;
 mod webhook;
 mod zendesk;

@@ -37,6 +37,7 @@ fn connection(kind: &str, auth: &str, more: &str) -> Arc<dyn Itsm> {
     );
     let cfg = deskbridge::config::load_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let ctx = deskbridge::itsm::BuildCtx {
+        trust: Default::default(),
         metrics: Default::default(),
         timeout: Duration::from_secs(5),
     };

@@ -77,6 +77,7 @@ impl Freshservice {
                 cfg.rate_limit,
                 ctx.timeout,
                 ctx.metrics.clone(),
+                &ctx.trust,
             ),
             key: api_key.key.clone(),
             inbound: settings.inbound.clone(),

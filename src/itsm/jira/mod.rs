@@ -80,6 +80,7 @@ impl Jira {
                 cfg.rate_limit,
                 ctx.timeout,
                 ctx.metrics.clone(),
+                &ctx.trust,
             ),
             auth: settings.auth.clone(),
             inbound: settings.inbound.clone(),

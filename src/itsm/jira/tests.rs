@@ -21,6 +21,7 @@ fn jira(sim: &JiraSim, auth: Auth) -> Jira {
         trigger_label: None,
     };
     let cfg = ItsmConfig {
+        ca_bundle: None,
         id: ConnectionId::new("jira-test"),
         kind: KIND.kind(),
         base_url: sim.base_url(),
@@ -31,6 +32,7 @@ fn jira(sim: &JiraSim, auth: Auth) -> Jira {
         &cfg,
         &settings,
         &BuildCtx {
+            trust: Default::default(),
             metrics: Default::default(),
             timeout: Duration::from_secs(5),
         },

@@ -91,6 +91,7 @@ impl ServiceNow {
                 cfg.rate_limit,
                 ctx.timeout,
                 ctx.metrics.clone(),
+                &ctx.trust,
             ),
             auth: settings.auth.clone(),
             inbound: settings.inbound.clone(),

@@ -37,6 +37,7 @@ impl Client {
                 cfg.rate_limit,
                 ctx.timeout,
                 ctx.metrics.clone(),
+                &ctx.trust,
             ),
             auth,
         }

@@ -138,6 +138,7 @@ fn zd_connection(account_id: Option<&str>) -> std::sync::Arc<dyn crate::itsm::It
     crate::itsm::build(
         &cfg.itsm[0],
         &crate::itsm::BuildCtx {
+            trust: Default::default(),
             metrics: Default::default(),
             timeout: Duration::from_secs(5),
         },

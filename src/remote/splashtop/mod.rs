@@ -104,6 +104,7 @@ impl Splashtop {
                 cfg.rate_limit,
                 ctx.timeout,
                 ctx.metrics.clone(),
+                &ctx.trust,
             ),
             portal: settings.portal(),
             auth,

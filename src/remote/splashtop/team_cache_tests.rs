@@ -12,6 +12,7 @@ fn cfg(base: &str, token: &str) -> (VendorConfig, Settings) {
         }),
     };
     let cfg = VendorConfig {
+        ca_bundle: None,
         id: VendorId::new("st"),
         kind: KIND.kind(),
         base_url: base.into(),
@@ -49,6 +50,7 @@ async fn the_cached_team_id_belongs_to_the_token_it_was_read_with() {
     let sim = SplashtopSim::start("token-a").await;
     let dir = tempfile::tempdir().unwrap();
     let ctx = BuildCtx {
+        trust: Default::default(),
         store: crate::store::Store::open_sled(dir.path()).unwrap(),
         metrics: Default::default(),
         timeout: std::time::Duration::from_secs(5),

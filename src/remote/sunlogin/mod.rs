@@ -87,6 +87,7 @@ impl Sunlogin {
             cfg.rate_limit,
             ctx.timeout,
             ctx.metrics.clone(),
+            &ctx.trust,
         );
         let api = Arc::new(Api::new(
             what,

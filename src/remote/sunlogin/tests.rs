@@ -35,6 +35,7 @@ fn settings(account: &str, password: &str) -> Settings {
 
 fn config(base: &str, settings: &Settings) -> VendorConfig {
     VendorConfig {
+        ca_bundle: None,
         id: VendorId::new("sunlogin-cn"),
         kind: KIND.kind(),
         base_url: base.into(),
@@ -54,6 +55,7 @@ async fn fixture_with(timeout: Duration) -> Fixture {
     let store = Store::open_sled(dir.path()).unwrap();
     let metrics = Arc::new(Metrics::default());
     let ctx = BuildCtx {
+        trust: Default::default(),
         store: store.clone(),
         metrics: metrics.clone(),
         timeout,
@@ -95,6 +97,7 @@ impl Fixture {
     /// A second adapter on the same store, as a configuration reload would build.
     fn rebuilt(&self) -> Sunlogin {
         let ctx = BuildCtx {
+            trust: Default::default(),
             store: self.store.clone(),
             metrics: self.metrics.clone(),
             timeout: Duration::from_secs(10),
@@ -435,6 +438,7 @@ async fn a_pair_issued_for_one_account_is_never_used_for_another() {
     let changed = settings("someone-else@acme.example", PASSWORD);
     let cfg = config(&f.sim.base_url(), &changed);
     let ctx = BuildCtx {
+        trust: Default::default(),
         store: f.store.clone(),
         metrics: f.metrics.clone(),
         timeout: Duration::from_secs(10),

@@ -41,6 +41,7 @@ fn built(sim: &ZendeskSim, auth: &str) -> Zendesk {
         conn,
         conn.settings::<Settings>().unwrap(),
         &BuildCtx {
+            trust: Default::default(),
             metrics: Arc::new(Metrics::default()),
             timeout: Duration::from_secs(5),
         },

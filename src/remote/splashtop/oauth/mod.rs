@@ -140,6 +140,7 @@ impl OAuth {
                 None,
                 ctx.timeout,
                 ctx.metrics.clone(),
+                &ctx.trust,
             ),
             portal,
             slot: GrantSlot::new(&ctx.store, format!("splashtop/{id}/oauth"), what),

@@ -63,6 +63,7 @@ async fn authorised(sim: &SplashtopSim, store: &Store) -> OAuth {
         scope: None,
     };
     let ctx = BuildCtx {
+        trust: Default::default(),
         store: store.clone(),
         metrics: Arc::new(Metrics::default()),
         timeout: Duration::from_secs(5),
