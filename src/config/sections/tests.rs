@@ -94,7 +94,7 @@ fn a_key_only_other_kinds_take_names_them() {
     );
     let e = refused(&format!("{SNOW}colour = \"x\"\n"));
     assert_eq!(e.0, "itsm[0].colour");
-    assert!(e.1.starts_with("unknown field `colour`, expected one of `id`, `kind`, `base_url`, `rate_limit`, `auth`, `inbound`"), "{}", e.1);
+    assert!(e.1.starts_with("unknown field `colour`, expected one of `id`, `kind`, `base_url`, `rate_limit`, `ca_bundle`, `auth`, `inbound`"), "{}", e.1);
 }
 
 #[test]
