@@ -48,6 +48,43 @@ pub struct Ticket {
     /// A device name or remote id the ticket names, for vendors that correlate on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// Values of a read ticket that could not be looked up (403/404 on an optional call): a
+    /// rule condition on one of them is undecided, not failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<UnknownValue>,
+}
+
+/// A value the ticket system would not give, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UnknownValue {
+    /// The ticket's field: `queue`, `request_type`, `brand`, `requester` or `agent`.
+    pub field: String,
+    /// What the ticket system answered, for the job's history.
+    pub why: String,
+}
+
+/// The optional values a read should look up: a call that only enriches the ticket (a name
+/// behind an id) is made only when a rule of the connection needs its value, or (the agent) when
+/// the job needs it and the webhook did not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wants {
+    /// Jira: the request type's name (`queue`, `request_type`).
+    pub request_type: bool,
+    pub brand: bool,
+    pub requester: bool,
+    pub agent: bool,
+}
+
+impl Wants {
+    /// Everything: for a read that must show the whole ticket (`rules test`, say).
+    pub fn all() -> Self {
+        Wants {
+            request_type: true,
+            brand: true,
+            requester: true,
+            agent: true,
+        }
+    }
 }
 
 impl Ticket {
@@ -59,5 +96,20 @@ impl Ticket {
     }
     pub fn agent_email(&self) -> Option<&str> {
         self.agent.as_ref()?.email.as_deref()
+    }
+
+    /// Whether `field` could not be looked up on the read.
+    pub fn is_unknown(&self, field: &str) -> bool {
+        self.unknown.iter().any(|u| u.field == field)
+    }
+
+    /// Record that `fields` could not be looked up, for `why`.
+    pub fn mark_unknown(&mut self, fields: &[&str], why: &str) {
+        for f in fields {
+            self.unknown.push(UnknownValue {
+                field: f.to_string(),
+                why: why.to_string(),
+            });
+        }
     }
 }

@@ -23,7 +23,7 @@ use crate::ids::{ConnectionId, EventId, TicketRef};
 use crate::metrics::Metrics;
 use crate::outbound::{Advice, Probe, Retry, UpstreamError};
 use crate::render::Markup;
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, Wants};
 use async_trait::async_trait;
 use http::HeaderMap;
 use std::sync::Arc;
@@ -97,6 +97,12 @@ pub enum ItsmError {
 }
 
 impl ItsmError {
+    /// Whether the system refused to give the thing asked for (403, 404): for an optional
+    /// look-up, the value is then unknown rather than the read failed.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ItsmError::Upstream(u) if matches!(u.status, Some(403 | 404)))
+    }
+
     pub fn retry(&self) -> Retry {
         match self {
             ItsmError::Upstream(u) => u.retry.clone(),
@@ -120,6 +126,27 @@ impl ItsmError {
 
 pub type Result<T, E = ItsmError> = std::result::Result<T, E>;
 
+/// An optional look-up's value: a refusal (403/404) leaves it unknown, recorded for `field` in
+/// `unknown`; anything else that went wrong fails the read (a 5xx is retried).
+pub(crate) fn optional<T>(
+    r: Result<Option<T>>,
+    field: &str,
+    unknown: &mut Vec<crate::ticket::UnknownValue>,
+) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_refusal() => {
+            tracing::warn!(field, error = %e, "an optional value cannot be read; rules decide without it");
+            unknown.push(crate::ticket::UnknownValue {
+                field: field.into(),
+                why: e.to_string(),
+            });
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[async_trait]
 pub trait Itsm: Send + Sync + std::fmt::Debug {
     fn id(&self) -> &ConnectionId;
@@ -139,8 +166,10 @@ pub trait Itsm: Send + Sync + std::fmt::Debug {
         headers: &HeaderMap,
         body: Verified<'_>,
     ) -> Result<Inbound, InboundError>;
-    /// The ticket as the system has it now.
-    async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket>;
+    /// The ticket as the system has it now. Optional look-ups (a name behind an id that only
+    /// enriches the ticket) are made only for the values in `wants`; one answered 403 or 404
+    /// leaves its value in [`Ticket::unknown`] instead of failing the read.
+    async fn read_ticket(&self, ticket: &TicketRef, wants: Wants) -> Result<Ticket>;
     /// Whether a note containing `marker` is already on the ticket.
     async fn find_note(&self, ticket: &TicketRef, marker: &str) -> Result<bool>;
     async fn post_note(&self, ticket: &TicketRef, note: &Note) -> Result<()>;

@@ -4,10 +4,12 @@
 //! its values", compared without regard to case. A rule is matched twice: on the webhook's
 //! hint, where a value the sender did not send leaves a condition *undecided* (the payload is
 //! only ignored when no rule can match), and on the ticket as read from the API, where a
-//! missing value fails the condition. The trace says, for each rule, which condition decided.
+//! missing value fails the condition, and a value the ticket system would not give (an
+//! optional look-up answered 403/404) leaves it undecided: the rules decide on what is known.
+//! The trace says, for each rule, which condition decided.
 
 use crate::config::{MatchConfig, RuleConfig};
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, Wants};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -72,10 +74,9 @@ pub fn decide(
         .filter(|(_, r)| r.connection.as_str() == connection)
     {
         let (outcome, reason) = evaluate(&r.matches, ticket, certainty);
-        let takes = match certainty {
-            Certainty::Hint => outcome != Outcome::NotMatched,
-            Certainty::Authoritative => outcome == Outcome::Matched,
-        };
+        // On a read ticket only a value that could not be looked up leaves a condition
+        // undecided; the rule is then decided on the conditions that are known.
+        let takes = outcome != Outcome::NotMatched;
         trace.push(RuleTrace {
             rule: r.name.clone(),
             outcome,
@@ -106,13 +107,42 @@ fn list(v: &[String]) -> String {
     )
 }
 
+/// The optional values the rules of `connection` look at, so a read of its tickets makes only
+/// the look-ups that can change a decision.
+pub fn wants(rules: &[RuleConfig], connection: &str) -> Wants {
+    let mut w = Wants::default();
+    for m in rules
+        .iter()
+        .filter(|r| r.connection.as_str() == connection)
+        .map(|r| &r.matches)
+    {
+        w.request_type |= !m.request_type.is_empty() || !m.queue.is_empty();
+        w.brand |= !m.brand.is_empty();
+        w.requester |= !m.requester_domain.is_empty();
+    }
+    w
+}
+
 /// One condition: Some(Ok(())) holds, Some(Err(why)) fails, None cannot be decided.
 type Check = Option<Result<(), String>>;
 
-fn one_of(name: &str, want: &[String], have: Option<&str>, certainty: Certainty) -> Check {
-    match have {
+/// A condition's value, and whether the read could not look it up.
+struct Have<'a> {
+    value: Option<&'a str>,
+    unknown: bool,
+}
+
+fn have<'a>(t: &Ticket, field: &str, value: Option<&'a str>) -> Have<'a> {
+    Have {
+        value,
+        unknown: value.is_none() && t.is_unknown(field),
+    }
+}
+
+fn one_of(name: &str, want: &[String], have: Have<'_>, certainty: Certainty) -> Check {
+    match have.value {
         _ if want.is_empty() => Some(Ok(())),
-        None if certainty == Certainty::Hint => None,
+        None if certainty == Certainty::Hint || have.unknown => None,
         None => Some(Err(format!(
             "{name} is not set on the ticket, rule wants one of {}",
             list(want)
@@ -122,17 +152,24 @@ fn one_of(name: &str, want: &[String], have: Option<&str>, certainty: Certainty)
     }
 }
 
-fn conditions(m: &MatchConfig, t: &Ticket, c: Certainty) -> Vec<(&'static str, Check)> {
+fn conditions<'a>(m: &MatchConfig, t: &'a Ticket, c: Certainty) -> Vec<(&'static str, Check)> {
     let tags = t.tags.as_deref();
     let domain = t
         .requester_email()
         .and_then(|e| e.rsplit_once('@'))
         .map(|(_, d)| d);
+    let known = |v: Option<&'a str>| Have {
+        value: v,
+        unknown: false,
+    };
     vec![
-        ("queue", one_of("queue", &m.queue, t.queue.as_deref(), c)),
+        (
+            "queue",
+            one_of("queue", &m.queue, have(t, "queue", t.queue.as_deref()), c),
+        ),
         (
             "priority",
-            one_of("priority", &m.priority, t.priority.as_deref(), c),
+            one_of("priority", &m.priority, known(t.priority.as_deref()), c),
         ),
         (
             "tags_any",
@@ -173,27 +210,35 @@ fn conditions(m: &MatchConfig, t: &Ticket, c: Certainty) -> Vec<(&'static str, C
         ),
         (
             "category",
-            one_of("category", &m.category, t.category.as_deref(), c),
+            one_of("category", &m.category, known(t.category.as_deref()), c),
         ),
         (
             "requester_domain",
-            one_of("requester e-mail domain", &m.requester_domain, domain, c),
+            one_of(
+                "requester e-mail domain",
+                &m.requester_domain,
+                have(t, "requester", domain),
+                c,
+            ),
         ),
         (
             "project",
-            one_of("project", &m.project, t.project.as_deref(), c),
+            one_of("project", &m.project, known(t.project.as_deref()), c),
         ),
-        ("brand", one_of("brand", &m.brand, t.brand.as_deref(), c)),
+        (
+            "brand",
+            one_of("brand", &m.brand, have(t, "brand", t.brand.as_deref()), c),
+        ),
         (
             "workspace",
-            one_of("workspace", &m.workspace, t.workspace.as_deref(), c),
+            one_of("workspace", &m.workspace, known(t.workspace.as_deref()), c),
         ),
         (
             "service_desk",
             one_of(
                 "service desk",
                 &m.service_desk,
-                t.service_desk.as_deref(),
+                known(t.service_desk.as_deref()),
                 c,
             ),
         ),
@@ -202,7 +247,7 @@ fn conditions(m: &MatchConfig, t: &Ticket, c: Certainty) -> Vec<(&'static str, C
             one_of(
                 "request type",
                 &m.request_type,
-                t.request_type.as_deref(),
+                have(t, "request_type", t.request_type.as_deref()),
                 c,
             ),
         ),
@@ -220,13 +265,18 @@ fn evaluate(m: &MatchConfig, t: &Ticket, c: Certainty) -> (Outcome, String) {
         }
     }
     if !undecided.is_empty() {
-        return (
-            Outcome::Undecided,
-            format!(
+        let reason = match c {
+            Certainty::Hint => format!(
                 "the payload does not say {}: decided when the ticket is read",
                 undecided.join(", ")
             ),
-        );
+            Certainty::Authoritative => format!(
+                "{} could not be decided ({}); every known condition holds",
+                undecided.join(", "),
+                why_unknown(t)
+            ),
+        };
+        return (Outcome::Undecided, reason);
     }
     let set: Vec<&str> = decided.into_iter().filter(|n| is_set(m, n)).collect();
     if set.is_empty() {
@@ -237,6 +287,16 @@ fn evaluate(m: &MatchConfig, t: &Ticket, c: Certainty) -> (Outcome, String) {
     } else {
         (Outcome::Matched, format!("{} all hold", set.join(", ")))
     }
+}
+
+/// What the ticket system answered for the values it would not give, in one clause.
+fn why_unknown(t: &Ticket) -> String {
+    let parts: Vec<String> = t
+        .unknown
+        .iter()
+        .map(|u| format!("{}: {}", u.field, u.why))
+        .collect();
+    parts.join("; ")
 }
 
 fn is_set(m: &MatchConfig, name: &str) -> bool {

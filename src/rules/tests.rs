@@ -150,3 +150,39 @@ fn the_first_matching_rule_wins_in_file_order_and_other_connections_are_not_cons
     assert!(d.trace.is_empty());
     assert_eq!(d.why_none(), "no rule is configured for this connection");
 }
+
+#[test]
+fn a_value_the_read_could_not_look_up_leaves_its_condition_undecided_and_the_rest_decides() {
+    let cfg = config(&rule("brand = [\"Acme\"], priority = [\"2\"]"));
+    let mut read = ticket();
+    read.brand = None;
+    read.mark_unknown(&["brand"], "Zendesk zd answered 403 Forbidden");
+    let d = decide(&cfg.rules, "snow", &read, Certainty::Authoritative);
+    assert_eq!(d.trace[0].outcome, Outcome::Undecided);
+    assert_eq!(d.rule.as_deref(), Some("r"), "every known condition holds");
+    assert!(d.trace[0].reason.contains("brand could not be decided"));
+    assert!(d.trace[0].reason.contains("403"), "{}", d.trace[0].reason);
+    // A known condition that fails still decides.
+    read.priority = Some("4".into());
+    let d = decide(&cfg.rules, "snow", &read, Certainty::Authoritative);
+    assert_eq!(d.trace[0].outcome, Outcome::NotMatched);
+    assert_eq!(d.rule, None);
+    // A value simply absent from the read ticket fails, as before.
+    let mut absent = ticket();
+    absent.brand = None;
+    let d = decide(&cfg.rules, "snow", &absent, Certainty::Authoritative);
+    assert_eq!(d.trace[0].outcome, Outcome::NotMatched);
+}
+
+#[test]
+fn a_connection_wants_only_the_look_ups_its_rules_need() {
+    let cfg = config(&rule("queue = [\"x\"]"));
+    let w = wants(&cfg.rules, "snow");
+    assert!(w.request_type && !w.brand && !w.requester && !w.agent);
+    let cfg = config(&rule(
+        "brand = [\"x\"], requester_domain = [\"acme.example\"]",
+    ));
+    let w = wants(&cfg.rules, "snow");
+    assert!(!w.request_type && w.brand && w.requester);
+    assert_eq!(wants(&cfg.rules, "other"), Wants::default());
+}

@@ -97,12 +97,12 @@ async fn start(
         let detail = format!("session {} was created before a restart", s.code);
         return Ok(Outcome::Done(detail));
     }
-    let mut ticket = itsm.read_ticket(&job.ticket).await?;
-    // The agent who clicked is the one who runs the session; the read ticket may only know the
-    // assignee.
-    if job.hint.agent.is_some() {
-        ticket.agent = job.hint.agent.clone();
-    }
+    let mut wants = rules::wants(&rt.config.rules, job.connection.as_str());
+    // The agent who clicked runs the session; the assignee is looked up only when the webhook
+    // names nobody.
+    wants.agent = job.hint.agent_email().is_none();
+    let mut ticket = itsm.read_ticket(&job.ticket, wants).await?;
+    complete_from_hint(&mut ticket, &job.hint, wants);
     let decision = rules::decide(
         &rt.config.rules,
         job.connection.as_str(),
@@ -150,12 +150,17 @@ async fn start(
             )));
         }
     }
-    let detail = format!(
+    let mut detail = format!(
         "rule {:?} matched; {} session {} created",
         rule.name,
         vendor.id(),
         session.code
     );
+    if let Some(t) = decision.trace.iter().find(|t| t.rule == rule.name) {
+        if t.outcome == rules::Outcome::Undecided {
+            detail.push_str(&format!(" ({})", t.reason));
+        }
+    }
     job.session = Some(session.clone());
     // Record the session before anything else can go wrong: a session the job forgets is one
     // nobody closes. If an admin cancelled the job meanwhile, close it at once.
@@ -169,6 +174,24 @@ async fn start(
         return Err(e);
     }
     Ok(Outcome::Done(detail))
+}
+
+/// Values no rule looks at and the read did not look up are taken from the webhook, for the
+/// notes and the session (who asked, who runs it); the agent who clicked always wins.
+fn complete_from_hint(
+    ticket: &mut crate::ticket::Ticket,
+    hint: &crate::ticket::Ticket,
+    wants: crate::ticket::Wants,
+) {
+    if hint.agent.is_some() {
+        ticket.agent = hint.agent.clone();
+    }
+    if !wants.requester && ticket.requester.is_none() {
+        ticket.requester = hint.requester.clone();
+    }
+    if !wants.brand && ticket.brand.is_none() {
+        ticket.brand = hint.brand.clone();
+    }
 }
 
 async fn post_link(rt: &Runtime, itsm: &dyn crate::itsm::Itsm, job: &mut Job) -> Result<Outcome> {

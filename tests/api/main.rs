@@ -8,6 +8,7 @@ mod servicenow;
 mod api;
 mod clock;
 mod crash;
+mod degrade;
 mod failures;
 mod flow;
 mod freshservice;

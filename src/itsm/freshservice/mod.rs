@@ -24,9 +24,9 @@ use super::{
 };
 use crate::config::{ItsmConfig, Secret, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
-use crate::outbound::{read_json, Target, Upstream, UpstreamError};
+use crate::outbound::{read_json, Target, Upstream};
 use crate::render::Markup;
-use crate::ticket::{Person, Ticket};
+use crate::ticket::{Person, Ticket, Wants};
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
@@ -148,37 +148,40 @@ impl Freshservice {
         Ok(self.object(&v, "ticket", &doing)?.clone())
     }
 
-    /// A related record (`group`, `requester`, `agent`) by path and id; `None` on 404.
-    async fn related(&self, path: &str, id: u64, key: &str) -> Result<Option<Value>> {
+    /// A related record (`group`, `requester`, `agent`) by path and id.
+    async fn related(&self, path: &str, id: u64, key: &str) -> Result<Value> {
         let doing = format!("reading {key} {id}");
-        match self
+        let (v, _) = self
             .call(self.req(Method::GET, &format!("{path}{id}")), &doing)
-            .await
-        {
-            Ok((v, _)) => Ok(Some(self.object(&v, key, &doing)?.clone())),
-            Err(ItsmError::Upstream(UpstreamError {
-                status: Some(404), ..
-            })) => {
-                tracing::warn!(connection = %self.id, key, id, "the ticket names a {key} that cannot be read (404)");
+            .await?;
+        Ok(self.object(&v, key, &doing)?.clone())
+    }
+
+    /// The ticket's group; `None` when it is gone (404).
+    async fn group(&self, id: u64) -> Result<Option<Value>> {
+        match self.related("/api/v2/groups/", id, "group").await {
+            Err(e) if matches!(&e, ItsmError::Upstream(u) if u.status == Some(404)) => {
+                tracing::warn!(connection = %self.id, id, "the ticket names a group that cannot be read (404)");
                 Ok(None)
             }
-            Err(e) => Err(e),
+            r => r.map(Some),
         }
     }
 
     /// The requester; one who is an agent is not under /requesters, so look there next.
     async fn requester(&self, id: u64) -> Result<Option<Person>> {
-        if let Some(r) = self
-            .related(assumed::REQUESTER_PATH, id, "requester")
-            .await?
-        {
-            return Ok(wire::person(&r));
-        }
-        Ok(self
-            .related(assumed::AGENT_PATH, id, "agent")
-            .await?
-            .as_ref()
-            .and_then(wire::person))
+        let r = match self.related(assumed::REQUESTER_PATH, id, "requester").await {
+            Err(e) if matches!(&e, ItsmError::Upstream(u) if u.status == Some(404)) => {
+                self.related(assumed::AGENT_PATH, id, "agent").await?
+            }
+            r => r?,
+        };
+        Ok(wire::person(&r))
+    }
+
+    async fn agent(&self, id: u64) -> Result<Option<Person>> {
+        let a = self.related(assumed::AGENT_PATH, id, "agent").await?;
+        Ok(wire::person(&a))
     }
 
     async fn conversations_page(&self, id: u64, page: usize) -> Result<Page> {
@@ -277,25 +280,24 @@ impl Itsm for Freshservice {
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
-    async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket> {
+    async fn read_ticket(&self, ticket: &TicketRef, wants: Wants) -> Result<Ticket> {
         let id = ticket_id(ticket)?;
         let t = self.get_ticket(id, Some(assumed::TICKET_INCLUDE)).await?;
         let mut rel = wire::Related::default();
         if let Some(g) = wire::id_of(&t, "group_id") {
-            let group = self.related("/api/v2/groups/", g, "group").await?;
+            let group = self.group(g).await?;
             rel.group = group.and_then(|g| g.get("name").and_then(Value::as_str).map(String::from));
         }
-        if let Some(r) = wire::id_of(&t, "requester_id") {
-            rel.requester = self.requester(r).await?;
+        let mut unknown = vec![];
+        if let Some(r) = wire::id_of(&t, "requester_id").filter(|_| wants.requester) {
+            rel.requester = super::optional(self.requester(r).await, "requester", &mut unknown)?;
         }
-        if let Some(a) = wire::id_of(&t, "responder_id") {
-            rel.agent = self
-                .related(assumed::AGENT_PATH, a, "agent")
-                .await?
-                .as_ref()
-                .and_then(wire::person);
+        if let Some(a) = wire::id_of(&t, "responder_id").filter(|_| wants.agent) {
+            rel.agent = super::optional(self.agent(a).await, "agent", &mut unknown)?;
         }
-        Ok(wire::normalise(&t, rel))
+        let mut ticket = wire::normalise(&t, rel);
+        ticket.unknown = unknown;
+        Ok(ticket)
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]

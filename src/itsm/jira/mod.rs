@@ -28,7 +28,7 @@ use crate::config::ItsmConfig;
 use crate::ids::{ConnectionId, TicketRef};
 use crate::outbound::{read_json, Probe, Target, Upstream, UpstreamError};
 use crate::render::Markup;
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, Wants};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -148,6 +148,16 @@ impl Jira {
         Ok(self.request_facts(key).await?.service_desk_id)
     }
 
+    /// The request type's name, which the request read did not expand.
+    async fn request_type_name(&self, facts: &shapes::RequestFacts) -> Result<String> {
+        let path = assumed::request_type_path(&facts.service_desk_id, &facts.request_type_id);
+        let v = self.call(self.req(reqwest::Method::GET, &path)).await?;
+        v.get("name")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .ok_or_else(|| self.contract("the request type answer has no `name`"))
+    }
+
     async fn issue(&self, key: &str, fields: &str) -> Result<Value> {
         let rb = self
             .req(reqwest::Method::GET, &format!("{}{key}", assumed::ISSUE))
@@ -194,25 +204,30 @@ impl Itsm for Jira {
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
-    async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket> {
+    async fn read_ticket(&self, ticket: &TicketRef, wants: Wants) -> Result<Ticket> {
         let key = key(ticket)?;
         let facts = self.request_facts(&key).await?;
+        let mut unknown = None;
         let name = match &facts.request_type_name {
             Some(n) => Some(n.clone()),
-            None => {
-                let path =
-                    assumed::request_type_path(&facts.service_desk_id, &facts.request_type_id);
-                let v = self.call(self.req(reqwest::Method::GET, &path)).await?;
-                Some(
-                    v.get("name")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| self.contract("the request type answer has no `name`"))?
-                        .to_string(),
-                )
-            }
+            None if wants.request_type => match self.request_type_name(&facts).await {
+                Ok(n) => Some(n),
+                Err(e) if e.is_refusal() => {
+                    tracing::warn!(error = %e, "the request type cannot be read; rules decide without it");
+                    unknown = Some(e.to_string());
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+            // No rule of this connection looks at it: not worth a call.
+            None => None,
         };
         let issue = self.issue(&key, assumed::ISSUE_FIELDS).await?;
-        Ok(shapes::ticket(&facts, name, &issue))
+        let mut t = shapes::ticket(&facts, name, &issue);
+        if let Some(why) = unknown {
+            t.mark_unknown(&["queue", "request_type"], &why);
+        }
+        Ok(t)
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]

@@ -75,7 +75,10 @@ fn file(name: &str, bytes: &[u8]) -> ArtifactFile {
 #[tokio::test]
 async fn the_ticket_is_read_with_request_type_project_priority_labels_and_people() {
     let (sim, j, t) = setup().await;
-    let got = j.read_ticket(&t).await.unwrap();
+    let got = j
+        .read_ticket(&t, crate::ticket::Wants::all())
+        .await
+        .unwrap();
     assert_eq!(got.number.as_deref(), Some(t.as_str()));
     assert_eq!(got.queue.as_deref(), Some("Get IT help"));
     assert_eq!(got.request_type.as_deref(), Some("Get IT help"));
@@ -96,7 +99,11 @@ async fn the_ticket_is_read_with_request_type_project_priority_labels_and_people
     // a server that does not expand: the request type is read on its own
     sim.set_expand_supported(false);
     assert_eq!(
-        j.read_ticket(&t).await.unwrap().queue.as_deref(),
+        j.read_ticket(&t, crate::ticket::Wants::all())
+            .await
+            .unwrap()
+            .queue
+            .as_deref(),
         Some("Get IT help")
     );
     assert!(sim
@@ -215,7 +222,10 @@ async fn the_size_limit_comes_from_the_settings_and_a_413_is_permanent() {
 #[tokio::test]
 async fn jiras_errors_become_readable_messages_with_the_right_retry() {
     let (sim, j, _) = setup().await;
-    let e = j.read_ticket(&TicketRef::new("ITS-999")).await.unwrap_err();
+    let e = j
+        .read_ticket(&TicketRef::new("ITS-999"), crate::ticket::Wants::all())
+        .await
+        .unwrap_err();
     assert_eq!(e.retry(), Retry::Permanent);
     assert!(
         e.to_string().contains("404") && e.to_string().contains("could not be found"),
@@ -260,7 +270,10 @@ async fn jiras_errors_become_readable_messages_with_the_right_retry() {
     );
 
     sim.set_api_token("rotated");
-    let e = j.read_ticket(&TicketRef::new("ITS-1")).await.unwrap_err();
+    let e = j
+        .read_ticket(&TicketRef::new("ITS-1"), crate::ticket::Wants::all())
+        .await
+        .unwrap_err();
     assert_eq!(e.retry(), Retry::Auth);
     assert!(
         e.to_string().contains("Client must be authenticated"),
@@ -298,7 +311,10 @@ async fn a_429_carries_the_wait_and_the_limit_that_hit() {
             body: None,
         },
     ));
-    let e = j.read_ticket(&t).await.unwrap_err();
+    let e = j
+        .read_ticket(&t, crate::ticket::Wants::all())
+        .await
+        .unwrap_err();
     assert_eq!(
         e.retry(),
         Retry::Transient {
@@ -319,7 +335,11 @@ async fn data_center_takes_a_bearer_token() {
         }),
     );
     assert_eq!(
-        j.read_ticket(&t).await.unwrap().queue.as_deref(),
+        j.read_ticket(&t, crate::ticket::Wants::all())
+            .await
+            .unwrap()
+            .queue
+            .as_deref(),
         Some("Get IT help")
     );
     j.attach(&t, &[file("a.csv", b"1")]).await.unwrap();
@@ -330,7 +350,10 @@ async fn data_center_takes_a_bearer_token() {
 async fn a_ticket_reference_that_is_not_an_issue_key_never_reaches_a_url() {
     let (sim, j, _) = setup().await;
     let e = j
-        .read_ticket(&TicketRef::new("../../rest/api/2/myself"))
+        .read_ticket(
+            &TicketRef::new("../../rest/api/2/myself"),
+            crate::ticket::Wants::all(),
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("not a Jira issue key"));

@@ -22,7 +22,7 @@ use crate::config::{ItsmConfig, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
 use crate::outbound::{read_json, Probe, Target, Upstream};
 use crate::render::Markup;
-use crate::ticket::{Person, Ticket};
+use crate::ticket::{Person, Ticket, Wants};
 use async_trait::async_trait;
 use serde_json::Value;
 use tracing::instrument;
@@ -176,7 +176,7 @@ impl Itsm for ServiceNow {
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
-    async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket> {
+    async fn read_ticket(&self, ticket: &TicketRef, _wants: Wants) -> Result<Ticket> {
         let (table, sys_id) = split(ticket)?;
         let rb = self
             .req(

@@ -24,7 +24,7 @@ use super::{
 use crate::config::{ItsmConfig, Visibility};
 use crate::ids::{ConnectionId, TicketRef};
 use crate::render::{escape, Markup};
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, Wants};
 use async_trait::async_trait;
 use client::{Client, Comments};
 use names::Names;
@@ -103,23 +103,25 @@ impl Zendesk {
         }
     }
 
-    /// The ticket object of `GET /api/v2/tickets/{id}`, normalised, with names looked up.
-    async fn normalise(&self, t: &Value) -> Result<Ticket> {
+    /// The ticket object of `GET /api/v2/tickets/{id}`, normalised, with the group's name and
+    /// the names in `wants` looked up; a brand or user Zendesk refuses (403/404) is unknown.
+    async fn normalise(&self, t: &Value, wants: Wants) -> Result<Ticket> {
         let c = &self.client;
         let queue = match id_field(t, "group_id") {
             Some(g) => self.names.group(c, g).await?,
             None => None,
         };
-        let brand = match id_field(t, "brand_id") {
-            Some(b) => self.names.brand(c, b).await?,
+        let mut unknown = vec![];
+        let brand = match id_field(t, "brand_id").filter(|_| wants.brand) {
+            Some(b) => super::optional(self.names.brand(c, b).await, "brand", &mut unknown)?,
             None => None,
         };
-        let requester = match id_field(t, "requester_id") {
-            Some(u) => self.names.user(c, u).await?,
+        let requester = match id_field(t, "requester_id").filter(|_| wants.requester) {
+            Some(u) => super::optional(self.names.user(c, u).await, "requester", &mut unknown)?,
             None => None,
         };
-        let agent = match id_field(t, "assignee_id") {
-            Some(u) => self.names.user(c, u).await?,
+        let agent = match id_field(t, "assignee_id").filter(|_| wants.agent) {
+            Some(u) => super::optional(self.names.user(c, u).await, "agent", &mut unknown)?,
             None => None,
         };
         let tags = t.get("tags").and_then(Value::as_array).map(|a| {
@@ -138,6 +140,7 @@ impl Zendesk {
             requester,
             agent,
             brand,
+            unknown,
             ..Ticket::default()
         })
     }
@@ -282,7 +285,7 @@ impl Itsm for Zendesk {
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]
-    async fn read_ticket(&self, ticket: &TicketRef) -> Result<Ticket> {
+    async fn read_ticket(&self, ticket: &TicketRef, wants: Wants) -> Result<Ticket> {
         let id = ticket_id(ticket)?;
         let v = self.client.get(&format!("/api/v2/tickets/{id}")).await?;
         let t = v.get("ticket").filter(|t| t.is_object()).ok_or_else(|| {
@@ -291,7 +294,7 @@ impl Itsm for Zendesk {
                 self.client.what
             ))
         })?;
-        self.normalise(t).await
+        self.normalise(t, wants).await
     }
 
     #[instrument(skip_all, fields(connection = %self.id, ticket = %ticket))]

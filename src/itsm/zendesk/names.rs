@@ -75,21 +75,14 @@ impl Names {
             .map(|(_, v)| v.clone())
     }
 
-    /// The object behind `id`. A group that cannot be read fails the read (rules match on it);
-    /// a deleted user or brand (404) only leaves that value empty.
+    /// The object behind `id`. Whether a refusal (403, 404) fails the read is the caller's
+    /// choice: a group does (rules match on it), a user or brand only leaves its value unknown.
     async fn lookup(&self, c: &Client, kind: Kind, id: u64) -> Result<Option<Value>> {
         if let Some(v) = self.cached((kind, id)) {
             return Ok(Some(v));
         }
         let (path, key) = kind.route();
-        let v = match c.get(&format!("{path}/{id}")).await {
-            Ok(v) => v,
-            Err(ItsmError::Upstream(e)) if e.status == Some(404) && kind != Kind::Group => {
-                tracing::warn!(?kind, id, error = %e, "not found; the ticket is read without it");
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
-        };
+        let v = c.get(&format!("{path}/{id}")).await?;
         let obj = v
             .get(key)
             .filter(|o| o.is_object())

@@ -7,8 +7,14 @@ use super::*;
 async fn a_429_waits_for_retry_after_or_backs_off_without_it_and_names_the_limit() {
     let (sim, zd, t) = setup().await;
     sim.faults().set_rate_limit(1, Duration::from_secs(30));
-    zd.read_ticket(&t).await.unwrap_err(); // the ticket takes the one request; the group is refused
-    let e = upstream(zd.read_ticket(&t).await.unwrap_err());
+    zd.read_ticket(&t, crate::ticket::Wants::all())
+        .await
+        .unwrap_err(); // the ticket takes the one request; the group is refused
+    let e = upstream(
+        zd.read_ticket(&t, crate::ticket::Wants::all())
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(e.status, Some(429));
     assert!(
         matches!(e.retry, Retry::Transient { after: Some(d) } if d >= Duration::from_secs(1)),
@@ -68,7 +74,12 @@ async fn errors_are_classed_by_what_retrying_can_do_with_zendesks_words() {
     );
     sim.faults()
         .push(Fault::new("/api/v2/tickets/", FaultAction::status(503)));
-    assert!(upstream(zd.read_ticket(&t).await.unwrap_err()).is_transient());
+    assert!(upstream(
+        zd.read_ticket(&t, crate::ticket::Wants::all())
+            .await
+            .unwrap_err()
+    )
+    .is_transient());
 
     sim.set_comment_limit(1);
     let e = upstream(
@@ -88,7 +99,11 @@ async fn errors_are_classed_by_what_retrying_can_do_with_zendesks_words() {
     );
 
     sim.set_api_token("rotated");
-    let e = upstream(zd.read_ticket(&t).await.unwrap_err());
+    let e = upstream(
+        zd.read_ticket(&t, crate::ticket::Wants::all())
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(e.retry, Retry::Auth);
     assert!(
         e.message.contains("Couldn't authenticate you"),
@@ -96,7 +111,8 @@ async fn errors_are_classed_by_what_retrying_can_do_with_zendesks_words() {
         e.message
     );
     assert!(matches!(
-        zd.read_ticket(&TicketRef::new("incident/1")).await,
+        zd.read_ticket(&TicketRef::new("incident/1"), crate::ticket::Wants::all())
+            .await,
         Err(ItsmError::Contract(_))
     ));
 }
@@ -108,7 +124,7 @@ async fn a_bearer_token_works_and_no_credential_shows_in_debug_output() {
     sim.allow_bearer("oauth-Secret-99");
     let zd = built(&sim, "{ type = \"bearer\", token = \"oauth-Secret-99\" }");
     assert!(zd
-        .read_ticket(&TicketRef::new(id.to_string()))
+        .read_ticket(&TicketRef::new(id.to_string()), crate::ticket::Wants::all())
         .await
         .is_ok());
     let shown = format!("{zd:?} {:?}", adapter(&sim));

@@ -74,7 +74,10 @@ fn note(body: &str, visibility: Visibility) -> Note {
 #[tokio::test]
 async fn the_ticket_is_read_with_names_for_its_ids_and_the_names_are_cached() {
     let (sim, zd, t) = setup().await;
-    let ticket = zd.read_ticket(&t).await.unwrap();
+    let ticket = zd
+        .read_ticket(&t, crate::ticket::Wants::all())
+        .await
+        .unwrap();
     assert_eq!(ticket.number.as_deref(), Some(t.as_str()));
     assert_eq!(
         ticket.subject.as_deref(),
@@ -88,7 +91,9 @@ async fn the_ticket_is_read_with_names_for_its_ids_and_the_names_are_cached() {
     assert_eq!(ticket.requester_name(), Some("Jane Doe"));
     assert_eq!(ticket.requester_email(), Some("jane@acme.example"));
     assert_eq!(ticket.agent_email(), Some("beth@acme.example"));
-    zd.read_ticket(&t).await.unwrap();
+    zd.read_ticket(&t, crate::ticket::Wants::all())
+        .await
+        .unwrap();
     assert_eq!(
         count(&sim, "GET", "/api/v2/tickets/"),
         2,
@@ -123,7 +128,10 @@ async fn the_docs_ticket_normalises_and_a_deleted_person_only_leaves_a_blank() {
         ok(r#"{"group": {"id": 98738, "name": "Printers"}}"#),
     ));
     // requester 20978392 and assignee 235323 are not in the simulator: 404s
-    let ticket = zd.read_ticket(&TicketRef::new("35436")).await.unwrap();
+    let ticket = zd
+        .read_ticket(&TicketRef::new("35436"), crate::ticket::Wants::all())
+        .await
+        .unwrap();
     assert_eq!(ticket.queue.as_deref(), Some("Printers"));
     assert_eq!(
         ticket.tags,
@@ -139,7 +147,11 @@ async fn the_docs_ticket_normalises_and_a_deleted_person_only_leaves_a_blank() {
         "/api/v2/tickets/35436",
         ok(&fixture.replace("98738", "1234")),
     ));
-    let e = upstream(zd.read_ticket(&TicketRef::new("35436")).await.unwrap_err());
+    let e = upstream(
+        zd.read_ticket(&TicketRef::new("35436"), crate::ticket::Wants::all())
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((e.status, e.retry), (Some(404), Retry::Permanent));
     assert!(e.message.contains("RecordNotFound"), "{}", e.message);
 }
