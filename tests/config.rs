@@ -312,3 +312,28 @@ auth = { type = "sunlogin", app_key = "k", app_secret = "V2", account = "a", pas
         }
     }
 }
+
+#[test]
+fn a_file_with_the_deprecated_retry_attempts_still_loads_and_is_warned_about() {
+    let cfg: Config = load_str(
+        &format!("[worker]\nretry = {{ base = \"2s\", max = \"5m\", attempts = 10 }}\n{BASE}"),
+        "old.toml",
+    )
+    .unwrap();
+    let warnings = cfg.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("worker.retry.attempts"),
+        "{warnings:?}"
+    );
+    assert!(warnings[0].contains("link_budget"), "{warnings:?}");
+    assert_eq!(
+        cfg.worker.retry.link_budget.0.as_secs(),
+        15 * 60,
+        "the default budget"
+    );
+    let e = err(&format!(
+        "[worker]\nretry = {{ link_budget = \"0s\" }}\n{BASE}"
+    ));
+    assert_eq!(e.field, "worker.retry.link_budget");
+}

@@ -56,10 +56,11 @@ pub fn describe(cfg: &Config) -> String {
     );
     let _ = writeln!(
         o,
-        "retry: first after {}, doubling up to {}, at most {} attempts per step",
+        "retry: first after {}, doubling up to {}, until {} in the link phase and {} for the artifacts",
         h(w.retry.base),
         h(w.retry.max),
-        w.retry.attempts
+        h(w.retry.link_budget),
+        h(w.retry.artifacts_budget)
     );
     let _ = writeln!(o, "connections:");
     for c in &cfg.itsm {

@@ -112,6 +112,7 @@ pub fn load_str(text: &str, file: &str) -> Result<Config, ConfigError> {
     cfg.vendor = vendor;
     super::validate::validate(&cfg, file)?;
     warnings.extend(super::warnings::of_rules(&cfg, file));
+    warnings.extend(super::warnings::deprecated(&cfg, file));
     cfg.warnings = warnings;
     Ok(cfg)
 }

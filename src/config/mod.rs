@@ -170,14 +170,24 @@ impl Default for WorkerConfig {
     }
 }
 
+/// How transient failures are retried: exponential backoff, until the time budget of the
+/// job's phase runs out (not a count of attempts).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetryConfig {
     /// First backoff; each further attempt doubles it, up to `max`, with ±25 % jitter.
     pub base: Dur,
     pub max: Dur,
-    /// Attempts of one step before the job fails.
-    pub attempts: u32,
+    /// While the agent waits for the link (queued, session_created, link_posted): retried
+    /// until this long after the phase began; then the job fails with a note on the ticket.
+    pub link_budget: Dur,
+    /// While waiting for the session's end (from the last successful look), collecting and
+    /// attaching (from the end of the session): auditors need the artifacts even after a long
+    /// outage.
+    pub artifacts_budget: Dur,
+    /// Deprecated (the count of attempts before a job failed): still read so that older files
+    /// load, ignored, and reported as a warning by `check` and the log.
+    pub attempts: Option<u32>,
 }
 
 impl Default for RetryConfig {
@@ -185,7 +195,9 @@ impl Default for RetryConfig {
         RetryConfig {
             base: Dur::secs(2),
             max: Dur::secs(300),
-            attempts: 10,
+            link_budget: Dur::secs(15 * 60),
+            artifacts_budget: Dur::secs(72 * 3600),
+            attempts: None,
         }
     }
 }

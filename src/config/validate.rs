@@ -144,7 +144,8 @@ fn worker(cfg: &Config, f: &mut Found) {
         );
         f.err("worker.retry.max", reason);
     }
-    f.count("worker.retry.attempts", w.retry.attempts.into(), 1, 1000);
+    f.within("worker.retry.link_budget", w.retry.link_budget, SEC, DAY);
+    f.within("worker.retry.artifacts_budget", w.retry.artifacts_budget, SEC, 90 * DAY);
 }
 
 /// `[store]`, `[retention]` and the audit keys: what several replicas need to agree on.

@@ -1,7 +1,7 @@
 //! What a configuration allows but an admin probably did not mean: a value that looks like an
 //! environment variable that was not expanded (only a whole value `${VAR}` is), a rule that
-//! matches every ticket, a rule that an earlier rule on the same connection shadows. `check`
-//! prints these; `serve` logs them.
+//! matches every ticket, a rule that an earlier rule on the same connection shadows, a
+//! deprecated key. `check` prints these; `serve` logs them.
 
 use super::{load::ConfigError, Config, MatchConfig};
 
@@ -169,4 +169,21 @@ mod tests {
         let fields: Vec<String> = unexpanded(&raw, "x").into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["a", "b"]);
     }
+}
+
+/// Keys that still load but no longer do anything.
+pub(super) fn deprecated(cfg: &Config, file: &str) -> Vec<ConfigError> {
+    let mut out = vec![];
+    if let Some(n) = cfg.worker.retry.attempts {
+        out.push(ConfigError::new(
+            file,
+            "worker.retry.attempts",
+            format!(
+                "{n} is ignored (deprecated): transient failures are retried until the phase's \
+                 budget runs out (worker.retry.link_budget, worker.retry.artifacts_budget); \
+                 remove the key"
+            ),
+        ));
+    }
+    out
 }

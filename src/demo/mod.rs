@@ -86,7 +86,7 @@ pub async fn run() -> Result<(), String> {
     let (vendors, flows) = flows().await;
     let dir = std::env::temp_dir().join(format!("deskbridge-demo-{}", uuid::Uuid::new_v4()));
     let mut config = format!(
-        "[server]\ndata_dir = {:?}\nadmin_token = \"demo-admin\"\n[worker]\ntick = \"50ms\"\nretry = {{ base = \"100ms\", max = \"1s\", attempts = 5 }}\n",
+        "[server]\ndata_dir = {:?}\nadmin_token = \"demo-admin\"\n[worker]\ntick = \"50ms\"\nretry = {{ base = \"100ms\", max = \"1s\", link_budget = \"10s\", artifacts_budget = \"10s\" }}\n",
         dir.join("data").display().to_string()
     );
     for (name, side) in &vendors {

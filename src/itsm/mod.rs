@@ -191,7 +191,9 @@ pub trait Itsm: Send + Sync + std::fmt::Debug {
 }
 
 /// What a ticket system lets deskbridge attach. `None` = no known limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct AttachmentLimits {
     /// Largest single file.
     pub per_file: Option<u64>,

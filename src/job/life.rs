@@ -156,13 +156,14 @@ impl Job {
                 })
             }
             Outcome::NotYet(due) => self.transition(Event::NotYet, now, None, |j| {
-                // A successful look resets the count: only consecutive failures may fail a job
-                // that waits for hours (scattered vendor hiccups over a long session must not
-                // add up).
+                // A successful look resets the count and the wait's retry budget: only a run of
+                // failures may fail a job that waits for hours (scattered vendor hiccups over a
+                // long session must not add up).
                 j.attempt = 0;
                 j.error = None;
                 j.due_at = due;
                 j.updated_at = now;
+                j.phase_since = Some(now);
             }),
             Outcome::NoRule(why) => {
                 let line = Line::new(self.attempt, None, why);
@@ -223,6 +224,10 @@ impl Job {
             j.attempt = 0;
             j.error = None;
             j.due_at = now;
+            if step == JobState::Queued && j.session.is_none() {
+                // The admin may have fixed the ticket: read it again.
+                j.ticket_read = None;
+            }
         })
     }
 
@@ -266,6 +271,10 @@ impl Job {
         }
         next.state = to;
         changes(&mut next);
+        // A new phase, or an admin's retry, starts the phase's retry budget afresh.
+        if to.phase() != self.state.phase() || event == Event::AdminRetry {
+            next.phase_since = Some(now);
+        }
         if to == JobState::WaitingForEnd && self.state != JobState::WaitingForEnd {
             // The wait (and its give_up_after) starts when the job starts waiting, an admin
             // retry of a failed wait included: a long-failed wait would otherwise expire at once,

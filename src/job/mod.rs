@@ -12,7 +12,7 @@ mod state;
 
 pub use check::{Broken, Rule};
 pub use life::{next_state, Event, Outcome, TransitionError};
-pub use state::JobState;
+pub use state::{JobState, Phase};
 
 use crate::clock::Millis;
 use crate::config::ArtifactKind;
@@ -130,6 +130,21 @@ pub struct Job {
     failed_step: Option<JobState>,
     #[serde(default)]
     error: Option<String>,
+    /// When the job entered its current phase (or last looked at its running session): the
+    /// retry budget of the phase counts from here.
+    #[serde(default)]
+    phase_since: Option<Millis>,
+    /// Create calls made for this job whose answer may not have come back: a retry looks for
+    /// the session they may have made before creating another.
+    #[serde(default)]
+    pub create_calls: u32,
+    /// Artifact kinds already fetched from the vendor and kept in the job's artifact folder,
+    /// so a retry of the collection fetches only the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collected_kinds: Vec<ArtifactKind>,
+    /// The ticket system's attachment limits, once read for the collection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<crate::itsm::AttachmentLimits>,
     #[serde(default)]
     pub waiting_since: Option<Millis>,
     #[serde(default)]
@@ -184,6 +199,10 @@ impl Job {
             due_at: now,
             failed_step: None,
             error: None,
+            phase_since: Some(now),
+            create_calls: 0,
+            collected_kinds: vec![],
+            limits: None,
             waiting_since: None,
             poll_interval_ms: None,
             polls: 0,
@@ -216,6 +235,11 @@ impl Job {
     /// When the job's next step is due.
     pub fn due_at(&self) -> Millis {
         self.due_at
+    }
+
+    /// Since when the job has been in its current phase, for the retry budget.
+    pub fn phase_since(&self) -> Option<Millis> {
+        self.phase_since
     }
 
     /// The last failure, while the job retries or has failed.

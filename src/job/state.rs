@@ -51,6 +51,16 @@ impl JobState {
     }
 
     /// Whether the job has ended: no step runs in this state (a failed job waits for an admin).
+    /// The phase of a job's life a live state belongs to: retries are budgeted per phase.
+    pub fn phase(self) -> Phase {
+        match self {
+            JobState::Queued | JobState::SessionCreated | JobState::LinkPosted => Phase::Link,
+            JobState::WaitingForEnd => Phase::Wait,
+            JobState::Collecting | JobState::Attaching => Phase::Artifacts,
+            _ => Phase::Ended,
+        }
+    }
+
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
@@ -96,5 +106,28 @@ impl JobState {
 impl std::fmt::Display for JobState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The phases of a job's life, each with its own retry budget (`worker.retry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The agent waits for the link: short budget, then a failure note.
+    Link,
+    /// The session runs; its budget counts from the last successful look.
+    Wait,
+    /// Collecting and attaching: long budget, auditors need the files.
+    Artifacts,
+    Ended,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Link => "link",
+            Phase::Wait => "wait",
+            Phase::Artifacts => "artifacts",
+            Phase::Ended => "ended",
+        }
     }
 }

@@ -69,14 +69,25 @@ pub enum SessionState {
     Over { status: String, session: Session },
 }
 
+/// What [`Vendor::find_created`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FindCreated {
+    /// The session the lost call made: the job takes it instead of creating another.
+    Found(Session),
+    /// The vendor has no session for the job: creating one is safe.
+    NotFound,
+    /// The vendor cannot list its recent sessions: one may be left unused.
+    CannotList,
+}
+
 /// A table artifact (CSV), columns in order.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatLine {
     pub time: String,
     pub author: String,
@@ -84,13 +95,13 @@ pub struct ChatLine {
 }
 
 /// An artifact the vendor has, or the reason it has not.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Availability<T> {
     Available(T),
     NotAvailable(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Collected {
     pub session_log: Availability<Table>,
     pub file_transfers: Availability<Table>,
@@ -180,6 +191,12 @@ pub trait Vendor: Send + Sync + std::fmt::Debug {
     /// How often to look, how long to wait at most.
     fn poll(&self) -> &crate::config::PollConfig;
     async fn create_session(&self, req: &SessionRequest) -> Result<Session>;
+    /// Before creating again after a create call whose answer was lost (a timeout, a 5xx, a
+    /// crash): the session that call may have made, found by the job's marker among the
+    /// vendor's recent sessions. Default: the vendor cannot list its sessions.
+    async fn find_created(&self, _req: &SessionRequest) -> Result<FindCreated> {
+        Ok(FindCreated::CannotList)
+    }
     async fn session_state(&self, session: &Session) -> Result<SessionState>;
     async fn collect(&self, session: &Session, what: &[ArtifactKind]) -> Result<Collected>;
     async fn close_session(&self, session: &Session) -> Result<()>;

@@ -12,6 +12,7 @@
 //! a manual clock wakes the worker at once.
 
 mod held;
+mod collect;
 mod notes;
 pub mod retry;
 mod steps;
@@ -238,7 +239,8 @@ impl Worker {
     }
 
     /// A step panicked: record it as a failed attempt with backoff (or fail the job when the
-    /// attempts are used up), so the bug shows in the job's history instead of spinning.
+    /// phase's retry budget is used up), so the bug shows in the job's history instead of
+    /// spinning.
     async fn after_panic(&self, id: JobId) {
         tracing::error!(job_id = %id, "a step panicked; this is a bug in deskbridge");
         let Ok(Some(mut job)) = self.shared.store.get(&id).await else {
@@ -374,18 +376,23 @@ impl Worker {
     ) -> Result<&'static str, TransitionError> {
         let retry_cfg = &self.current.get().config.worker.retry;
         let attempt = job.attempt() + 1;
+        let phase = job.state().phase();
         match e.retry {
-            Retry::Transient { after } if attempt < retry_cfg.attempts => {
-                let wait = retry::delay(retry_cfg, attempt, after, rand::random());
-                warn!(error = %e.message, ?wait, "transient failure, will retry");
-                job.retry_at(now.plus(wait), now, e.message)?;
-                Ok("retry")
-            }
-            Retry::Transient { .. } => {
-                let msg = format!("{} (gave up after {attempt} attempts)", e.message);
-                warn!(error = %msg, "retries exhausted");
-                job.fail(now, msg)?;
-                Ok("failed")
+            Retry::Transient { after } => {
+                let since = job.phase_since().unwrap_or(now);
+                match retry::next_try(retry_cfg, phase, since, now, attempt, after) {
+                    retry::NextTry::At(wait) => {
+                        warn!(error = %e.message, ?wait, "transient failure, will retry");
+                        job.retry_at(now.plus(wait), now, e.message)?;
+                        Ok("retry")
+                    }
+                    retry::NextTry::GiveUp(why) => {
+                        let msg = format!("{} ({why})", e.message);
+                        warn!(error = %msg, "the phase's retry budget is used up");
+                        job.fail(now, msg)?;
+                        Ok("failed")
+                    }
+                }
             }
             Retry::Permanent | Retry::Auth => {
                 warn!(error = %e.message, "permanent failure");

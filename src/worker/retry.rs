@@ -1,10 +1,15 @@
 //! How long to wait before the next attempt: exponential backoff with ±25 % jitter, or the
-//! upstream's `Retry-After` when it gave one and it is longer. Pure, so it is tested without clocks.
+//! upstream's `Retry-After` when it gave one and it is longer; and whether to try again at all:
+//! transient failures are retried until the time budget of the job's phase runs out (short
+//! while the agent waits for the link, long while the artifacts are collected), not for a
+//! count of attempts. Pure, so it is tested without clocks.
 //!
 //! (The `backoff` crate drives in-process retry loops; our retries are durable due times in the
 //! store, so the schedule is a function of the attempt number instead.)
 
+use crate::clock::Millis;
 use crate::config::RetryConfig;
+use crate::job::Phase;
 use std::time::Duration;
 
 /// Longest `Retry-After` honoured; past it the upstream is treated as down for that long.
@@ -30,6 +35,58 @@ pub fn delay(
     }
 }
 
+/// How long transient failures are retried in `phase`, counted from when the job entered it.
+pub fn budget(cfg: &RetryConfig, phase: Phase) -> (Duration, &'static str) {
+    match phase {
+        Phase::Link => (cfg.link_budget.0, "worker.retry.link_budget"),
+        Phase::Wait | Phase::Artifacts | Phase::Ended => {
+            (cfg.artifacts_budget.0, "worker.retry.artifacts_budget")
+        }
+    }
+}
+
+/// What to do after a transient failure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NextTry {
+    /// Try again after this long.
+    At(Duration),
+    /// The phase's budget is used up: why, for the job's error.
+    GiveUp(String),
+}
+
+/// After transient failure number `attempt` of a step in `phase`, entered at `since`.
+pub fn next_try(
+    cfg: &RetryConfig,
+    phase: Phase,
+    since: Millis,
+    now: Millis,
+    attempt: u32,
+    retry_after: Option<Duration>,
+) -> NextTry {
+    let (budget, key) = budget(cfg, phase);
+    let spent = now.since(since);
+    if spent >= budget {
+        return NextTry::GiveUp(format!(
+            "gave up after {} of retries in the {} phase, {attempt} attempts at this step; {key} = {}",
+            humantime::format_duration(round(spent)),
+            phase.as_str(),
+            humantime::format_duration(budget)
+        ));
+    }
+    // No wait longer than a twentieth of the budget (give or take the jitter): a phase always
+    // gets a score of tries, and
+    // the agent waiting for the link sees one every few seconds to a minute, not every 5 minutes.
+    let capped = RetryConfig {
+        max: crate::config::Dur(cfg.max.0.min(budget / 20)),
+        ..cfg.clone()
+    };
+    NextTry::At(delay(&capped, attempt, retry_after, rand::random()))
+}
+
+fn round(d: Duration) -> Duration {
+    Duration::from_secs(d.as_secs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,8 +96,43 @@ mod tests {
         RetryConfig {
             base: Dur::secs(2),
             max: Dur::secs(60),
-            attempts: 5,
+            link_budget: Dur::secs(600),
+            artifacts_budget: Dur::secs(3 * 86_400),
+            attempts: None,
         }
+    }
+
+    #[test]
+    fn transient_failures_are_retried_until_the_phases_budget_not_a_count() {
+        let t0 = Millis::from_unix_secs(1_000_000);
+        let at = |s: u64| t0.plus(Duration::from_secs(s));
+        // The 50th failure nine minutes into the link phase is still retried...
+        assert!(matches!(
+            next_try(&cfg(), Phase::Link, t0, at(540), 50, None),
+            NextTry::At(_)
+        ));
+        // ...but not once ten minutes are spent, however few attempts.
+        let NextTry::GiveUp(why) = next_try(&cfg(), Phase::Link, t0, at(600), 2, None) else {
+            panic!("retried past the link budget")
+        };
+        assert!(
+            why.contains("worker.retry.link_budget") && why.contains("10m"),
+            "{why}"
+        );
+        // Waits within the link phase stay short: a twentieth of its budget at most.
+        let NextTry::At(wait) = next_try(&cfg(), Phase::Link, t0, at(300), 20, None) else {
+            panic!()
+        };
+        assert!(wait <= Duration::from_millis(37_500), "{wait:?}");
+        // Collecting after a day-long outage: still retried.
+        assert!(matches!(
+            next_try(&cfg(), Phase::Artifacts, t0, at(86_400 + 1), 300, None),
+            NextTry::At(_)
+        ));
+        assert!(matches!(
+            next_try(&cfg(), Phase::Artifacts, t0, at(3 * 86_400), 300, None),
+            NextTry::GiveUp(_)
+        ));
     }
 
     #[test]

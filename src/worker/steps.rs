@@ -9,7 +9,7 @@ use crate::artifacts;
 use crate::itsm::{ItsmError, RemoteAttachment};
 use crate::job::{Attached, Job, JobState, Outcome};
 use crate::outbound::Retry;
-use crate::remote::{SessionRequest, SessionState, VendorError};
+use crate::remote::{FindCreated, SessionRequest, SessionState, VendorError};
 use crate::rules::{self, Certainty};
 use crate::runtime::{Runtime, Shared};
 use crate::store::Hold;
@@ -50,7 +50,7 @@ impl From<VendorError> for StepError {
     }
 }
 
-type Result<T> = std::result::Result<T, StepError>;
+pub(super) type Result<T> = std::result::Result<T, StepError>;
 
 pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<Outcome> {
     let itsm = rt.itsm.get(&job.connection).cloned().ok_or_else(|| {
@@ -65,7 +65,7 @@ pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<
         // Nothing to do in the world: the wait (and its clock) starts with the next state.
         JobState::LinkPosted => Ok(Outcome::Done("waiting for the session to end".into())),
         JobState::WaitingForEnd => wait_for_end(rt, shared, &*itsm, job).await,
-        JobState::Collecting => collect(rt, shared, &*itsm, job).await,
+        JobState::Collecting => super::collect::collect(rt, shared, &*itsm, job).await,
         JobState::Attaching => attach(rt, shared, &*itsm, job).await,
         s => Err(StepError::permanent(format!(
             "a {} job has no step to run",
@@ -74,7 +74,7 @@ pub(super) async fn run(rt: &Runtime, shared: &Shared, job: &mut Job) -> Result<
     }
 }
 
-fn vendor(rt: &Runtime, job: &Job) -> Result<Arc<dyn crate::remote::Vendor>> {
+pub(super) fn vendor(rt: &Runtime, job: &Job) -> Result<Arc<dyn crate::remote::Vendor>> {
     let id = job
         .vendor
         .as_ref()
@@ -85,7 +85,10 @@ fn vendor(rt: &Runtime, job: &Job) -> Result<Arc<dyn crate::remote::Vendor>> {
         .ok_or_else(|| StepError::permanent(format!("vendor {id} is no longer configured")))
 }
 
-/// Read the ticket, decide the rule on it, create the vendor session.
+/// Read the ticket, decide the rule on it, create the vendor session. Each part is recorded
+/// before the next, so a retry after a failure repeats only what failed: the read is kept (and
+/// decided again, purely), a create call is recorded before it is made, the session the moment
+/// it exists.
 async fn start(
     rt: &Runtime,
     shared: &Shared,
@@ -97,20 +100,19 @@ async fn start(
         let detail = format!("session {} was created before a restart", s.code);
         return Ok(Outcome::Done(detail));
     }
-    let mut wants = rules::wants(&rt.config.rules, job.connection.as_str());
-    // The agent who clicked runs the session; the assignee is looked up only when the webhook
-    // names nobody.
-    wants.agent = job.hint.agent_email().is_none();
-    let mut ticket = itsm.read_ticket(&job.ticket, wants).await?;
-    complete_from_hint(&mut ticket, &job.hint, wants);
-    let decision = rules::decide(
-        &rt.config.rules,
-        job.connection.as_str(),
-        &ticket,
-        Certainty::Authoritative,
-    );
-    job.ticket_number = ticket.number.clone().or(job.ticket_number.take());
-    job.ticket_read = Some(ticket.clone());
+    let decision = match job.ticket_read.clone() {
+        Some(ticket) => decide(rt, job, &ticket),
+        None => {
+            let ticket = read(rt, itsm, job).await?;
+            job.ticket_number = ticket.number.clone().or(job.ticket_number.take());
+            job.ticket_read = Some(ticket.clone());
+            let decision = decide(rt, job, &ticket);
+            if decision.chosen.is_some() {
+                checkpoint(shared, job).await?;
+            }
+            decision
+        }
+    };
     let Some(i) = decision.chosen else {
         return Ok(Outcome::NoRule(decision.why_none()));
     };
@@ -118,24 +120,8 @@ async fn start(
     job.rule = Some(rule.name.clone());
     job.vendor = Some(rule.vendor.clone());
     let vendor = vendor(rt, job)?;
-    let number = job
-        .ticket_number
-        .clone()
-        .unwrap_or_else(|| job.ticket.to_string());
-    let req = SessionRequest {
-        job: job.id,
-        ticket_number: number.clone(),
-        subject: ticket.subject.clone().unwrap_or_default(),
-        customer_name: ticket
-            .requester_name()
-            .map(String::from)
-            .unwrap_or_else(|| number.clone()),
-        agent_email: ticket.agent_email().map(String::from),
-        device: ticket.device.clone(),
-        options: rule.vendor_options.clone(),
-        requested_at: job.created_at,
-    };
-    let session = vendor.create_session(&req).await?;
+    let req = session_request(job, rule);
+    let (session, how) = create_once(shared, &*vendor, job, &req).await?;
     for link in [&session.end_user_link, &session.technician_link]
         .into_iter()
         .flatten()
@@ -151,7 +137,7 @@ async fn start(
         }
     }
     let mut detail = format!(
-        "rule {:?} matched; {} session {} created",
+        "rule {:?} matched; {} session {} {how}",
         rule.name,
         vendor.id(),
         session.code
@@ -174,6 +160,95 @@ async fn start(
         return Err(e);
     }
     Ok(Outcome::Done(detail))
+}
+
+/// The ticket as read, with what no rule needed taken from the webhook.
+async fn read(
+    rt: &Runtime,
+    itsm: &dyn crate::itsm::Itsm,
+    job: &Job,
+) -> Result<crate::ticket::Ticket> {
+    let mut wants = rules::wants(&rt.config.rules, job.connection.as_str());
+    // The agent who clicked runs the session; the assignee is looked up only when the webhook
+    // names nobody.
+    wants.agent = job.hint.agent_email().is_none();
+    let mut ticket = itsm.read_ticket(&job.ticket, wants).await?;
+    complete_from_hint(&mut ticket, &job.hint, wants);
+    Ok(ticket)
+}
+
+fn decide(rt: &Runtime, job: &Job, ticket: &crate::ticket::Ticket) -> rules::Decision {
+    rules::decide(
+        &rt.config.rules,
+        job.connection.as_str(),
+        ticket,
+        Certainty::Authoritative,
+    )
+}
+
+fn session_request(job: &Job, rule: &crate::config::RuleConfig) -> SessionRequest {
+    let ticket = job.ticket_read.clone().unwrap_or_default();
+    let number = job
+        .ticket_number
+        .clone()
+        .unwrap_or_else(|| job.ticket.to_string());
+    SessionRequest {
+        job: job.id,
+        ticket_number: number.clone(),
+        subject: ticket.subject.clone().unwrap_or_default(),
+        customer_name: ticket
+            .requester_name()
+            .map(String::from)
+            .unwrap_or_else(|| number.clone()),
+        agent_email: ticket.agent_email().map(String::from),
+        device: ticket.device.clone(),
+        options: rule.vendor_options.clone(),
+        requested_at: job.created_at,
+    }
+}
+
+/// The job's session: the one an earlier create call whose answer was lost made, when the
+/// vendor can find it, or a new one. The call is recorded before it is made. Returns how the
+/// session came, for the history.
+async fn create_once(
+    shared: &Shared,
+    vendor: &dyn crate::remote::Vendor,
+    job: &mut Job,
+    req: &SessionRequest,
+) -> Result<(crate::remote::Session, &'static str)> {
+    if job.create_calls > 0 {
+        match vendor.find_created(req).await? {
+            FindCreated::Found(s) => {
+                return Ok((s, "found (made by a create call whose answer was lost)"))
+            }
+            FindCreated::NotFound => {}
+            FindCreated::CannotList => {
+                shared.metrics.add(
+                    "deskbridge_sessions_maybe_orphaned_total",
+                    &[("vendor", vendor.id().as_str())],
+                    1.0,
+                );
+                let line = format!(
+                    "an earlier create call's answer was lost and {} cannot list its recent sessions: a session it may have made is left unused (it expires at the vendor; its issue text carries [deskbridge {}])",
+                    vendor.id(),
+                    job.id
+                );
+                job.record(shared.clock.now(), job.attempt(), None, line);
+            }
+        }
+    }
+    job.create_calls += 1;
+    checkpoint(shared, job).await?;
+    match vendor.create_session(req).await {
+        Ok(s) => Ok((s, "created")),
+        Err(e) => {
+            if !matches!(e.retry(), Retry::Transient { .. }) {
+                // Refused outright: the vendor made nothing.
+                job.create_calls -= 1;
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// Values no rule looks at and the read did not look up are taken from the webhook, for the
@@ -253,47 +328,6 @@ async fn wait_for_end(
     }
 }
 
-async fn collect(
-    rt: &Runtime,
-    shared: &Shared,
-    itsm: &dyn crate::itsm::Itsm,
-    job: &mut Job,
-) -> Result<Outcome> {
-    let vendor = vendor(rt, job)?;
-    let limits = itsm.attachment_limits(&job.ticket).await?;
-    let plan = rt.plan(job.rule.as_deref());
-    let session = job
-        .session
-        .clone()
-        .ok_or_else(|| StepError::permanent("the job has no session"))?;
-    let collected = vendor.collect(&session, &plan.collect).await?;
-    let now = shared.clock.now();
-    let built = artifacts::build(
-        job,
-        &session,
-        &collected,
-        &plan.collect,
-        limits,
-        &shared.audit,
-        now,
-    );
-    artifacts::keep(&shared.store, &job.id, &built.files)
-        .await
-        .map_err(|e| StepError {
-            retry: Retry::Transient { after: None },
-            message: format!("cannot keep the artifacts in the store: {e}"),
-        })?;
-    let detail = format!(
-        "{} files written, {} not available",
-        built.files.len(),
-        built.unavailable.len()
-    );
-    job.artifacts = built.records;
-    job.unavailable = built.unavailable;
-    job.collected_at = Some(now);
-    Ok(Outcome::Done(detail))
-}
-
 /// Attach what is not on the ticket yet (looking first), then the summary note.
 async fn attach(
     rt: &Runtime,
@@ -355,7 +389,7 @@ async fn attach(
 
 /// Record progress inside a step (what was attached where) before going on, so a crash later
 /// in the step does not lose the record, only the rest of the step. The job keeps its lease.
-async fn checkpoint(shared: &Shared, job: &mut Job) -> Result<()> {
+pub(super) async fn checkpoint(shared: &Shared, job: &mut Job) -> Result<()> {
     let now = shared.clock.now();
     match shared.store.save_held(job, now, Hold::Keep).await {
         Ok(()) => Ok(()),

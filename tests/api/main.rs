@@ -22,6 +22,7 @@ mod replicas;
 mod retention;
 mod secrets;
 mod signatures;
+mod soak;
 mod sunlogin;
 mod tls;
 mod webhook;

@@ -161,6 +161,8 @@ struct FaultState {
     window: Option<Window>,
     log: Vec<Entry>,
     in_flight: in_flight::InFlight,
+    /// A share of the requests no scripted fault takes, failed with one of these at random.
+    random: Option<(f64, Vec<FaultAction>)>,
 }
 
 struct Window {
@@ -210,11 +212,19 @@ impl Faults {
         self.lock().queue.push(f);
     }
 
-    /// Removes every queued fault and the rate limit. The request log is kept.
+    /// Removes every queued fault, the random faults and the rate limit. The request log is
+    /// kept.
     pub fn clear(&self) {
         let mut st = self.lock();
         st.queue.clear();
         st.window = None;
+        st.random = None;
+    }
+
+    /// Fails `rate` (0 to 1) of the requests that no scripted fault takes, each with one of
+    /// `actions` picked at random: an upstream that is unreliable all the time.
+    pub fn set_random_faults(&self, rate: f64, actions: Vec<FaultAction>) {
+        self.lock().random = (!actions.is_empty()).then_some((rate, actions));
     }
 
     /// Allows `requests` per `per` window (starting now); beyond it the system answers 429 with
@@ -330,6 +340,12 @@ impl Faults {
             .iter()
             .position(|f| req.matches(f.method.as_deref(), &f.path_contains));
         let Some(pos) = pos else {
+            if let Some((rate, actions)) = &st.random {
+                if rand::random::<f64>() < *rate {
+                    let pick = rand::random::<usize>() % actions.len();
+                    return Decision::Act(actions[pick].clone(), info);
+                }
+            }
             return Decision::Pass(info);
         };
         let action = st.queue[pos].action.clone();

@@ -247,3 +247,25 @@ async fn wait_for_request_skips_requests_answered_before_the_wait() {
     assert_eq!(got.query.as_deref(), Some("second"));
     assert_eq!(call.await.unwrap().unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn random_faults_fail_about_their_share_and_scripted_faults_still_come_first() {
+    let (_s, faults, _hits, url) = start().await;
+    faults.set_random_faults(
+        0.3,
+        vec![FaultAction::status(503), FaultAction::status(500)],
+    );
+    let mut failed = 0;
+    for _ in 0..200 {
+        if client().post(&url).send().await.unwrap().status() != 200 {
+            failed += 1;
+        }
+    }
+    assert!((30..=90).contains(&failed), "{failed} of 200");
+    faults.push(Fault::new("/thing", FaultAction::status(418)).times(1));
+    assert_eq!(client().post(&url).send().await.unwrap().status(), 418);
+    faults.clear();
+    for _ in 0..20 {
+        assert_eq!(client().post(&url).send().await.unwrap().status(), 200);
+    }
+}

@@ -268,6 +268,12 @@ impl Vendor for Sunlogin {
 
     /// Nothing is created at Sunlogin; the identity is checked now, so a dead grant fails the
     /// job before the end user is told to do anything.
+    /// Creating a Sunlogin "session" only records locally which seat to watch: nothing at the
+    /// vendor can be left behind.
+    async fn find_created(&self, _req: &SessionRequest) -> Result<crate::remote::FindCreated> {
+        Ok(crate::remote::FindCreated::NotFound)
+    }
+
     #[instrument(skip_all, fields(vendor = %self.id, job_id = %req.job))]
     async fn create_session(&self, req: &SessionRequest) -> Result<Session> {
         let seat = req.options.seat.clone().or_else(|| req.agent_email.clone()).filter(|s| !s.trim().is_empty()).ok_or_else(|| {
