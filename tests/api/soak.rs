@@ -3,25 +3,16 @@
 //! admin retry, each ticket with one link note, one summary and each artifact once. The worker
 //! runs on a manual clock that the test moves, so hours of backoff take seconds.
 
+use crate::clock::spawn_on_a_frozen_clock_with;
 use crate::helpers::*;
-use deskbridge::app::App;
 use deskbridge::clock::ManualClock;
-use deskbridge_sim::{FaultAction, ServiceNowSim, SessionEnd, SimIncident, SplashtopSim};
+use deskbridge_sim::{FaultAction, SessionEnd, SimIncident};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 const JOBS: usize = 40;
 const FAULT_RATE: f64 = 0.3;
-
-struct Stop(CancellationToken);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        self.0.cancel();
-    }
-}
 
 fn faults() -> Vec<FaultAction> {
     vec![
@@ -33,41 +24,29 @@ fn faults() -> Vec<FaultAction> {
 
 #[tokio::test]
 async fn at_30_percent_upstream_faults_every_job_ends_done_without_an_admin_retry() {
-    let snow = ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
-    let splashtop = SplashtopSim::start(SPLASHTOP_TOKEN).await;
-    let dir = tempfile::tempdir().unwrap();
     // The default retry settings (2 s doubling to 5 min; budgets 15 min and 72 h), on a clock
-    // only the test moves; the real-time tick is an hour, so only clock jumps wake the worker.
-    let text = config_text(
-        dir.path(),
-        "127.0.0.1:0",
-        &snow.base_url(),
-        &splashtop.base_url(),
-        "",
-    )
-    .replace(r#"tick = "50ms""#, r#"tick = "1h""#)
-    .replace(
-        r#"retry = { base = "50ms", max = "500ms", link_budget = "8s", artifacts_budget = "8s" }"#,
-        r#"retry = { base = "2s", max = "5m" }"#,
-    )
-    .replace(
-        r#"poll = { every = "50ms", max_every = "200ms", give_up_after = "1h" }"#,
-        r#"poll = { every = "30s", max_every = "2m", give_up_after = "24h" }"#,
+    // only the test moves.
+    let retry = r#"retry = { base = "2s", max = "5m" }"#;
+    let app = spawn_on_a_frozen_clock_with(|text| {
+        let text = text.replace(
+            r#"retry = { base = "50ms", max = "500ms", link_budget = "8s", artifacts_budget = "8s" }"#,
+            retry,
+        )
+        .replace(
+            r#"poll = { every = "50ms", max_every = "200ms", give_up_after = "1h" }"#,
+            r#"poll = { every = "30s", max_every = "2m", give_up_after = "24h" }"#,
+        );
+        assert!(text.contains(retry) && text.contains("give_up_after = \"24h\""));
+        text
+    })
+    .await;
+    let (snow, splashtop, client, clock, base) = (
+        &app.snow,
+        &app.splashtop,
+        &app.client,
+        &app.clock,
+        &app.base,
     );
-    assert!(text.contains(r#"retry = { base = "2s", max = "5m" }"#));
-    let cfg = deskbridge::config::load_str(&text, "<soak>").unwrap();
-    let clock = ManualClock::frozen(deskbridge::clock::Millis::now());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let app = App::build_with_clock(cfg, listener, clock.clock()).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let stop = Stop(CancellationToken::new());
-    let s = stop.0.clone();
-    tokio::spawn(async move {
-        app.run_until_stopped(async move { s.cancelled().await })
-            .await
-    });
-    let client = reqwest::Client::new();
-
     snow.faults().set_random_faults(FAULT_RATE, faults());
     splashtop.faults().set_random_faults(FAULT_RATE, faults());
     let mut tickets = vec![];
@@ -79,7 +58,7 @@ async fn at_30_percent_upstream_faults_every_job_ends_done_without_an_admin_retr
             ..SimIncident::default()
         });
         let body = hook_body(&sys_id, &number, "Service Desk").to_string();
-        let r = post_signed(&client, &base, "snow", body.as_bytes()).await;
+        let r = post_signed(client, base, "snow", body.as_bytes()).await;
         assert_eq!(r.status(), 202);
         let v: Value = r.json().await.unwrap();
         tickets.push((sys_id, v["job_id"].as_str().unwrap().to_string()));
@@ -91,7 +70,7 @@ async fn at_30_percent_upstream_faults_every_job_ends_done_without_an_admin_retr
         clock.advance(Duration::from_secs(20));
         // Let the worker catch up with the clock before moving it again: a budget must run out
         // on the job clock, never because the test outran a busy machine.
-        jobs = settled(&client, &base, &clock).await;
+        jobs = settled(client, base, clock).await;
         for j in &jobs {
             let code = j["session"]["code"]
                 .as_str()

@@ -142,6 +142,8 @@ pub async fn serve(
             drop(permit);
         });
     }
+    // Refuse new connections at once; those open finish the answer they are giving.
+    drop(listener);
     stop.cancel();
     tasks.close();
     let _ = tokio::time::timeout(CLOSE_GRACE, tasks.wait()).await;
