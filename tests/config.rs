@@ -315,25 +315,32 @@ auth = { type = "sunlogin", app_key = "k", app_secret = "V2", account = "a", pas
 
 #[test]
 fn a_file_with_the_deprecated_retry_attempts_still_loads_and_is_warned_about() {
-    let cfg: Config = load_str(
-        &format!("[worker]\nretry = {{ base = \"2s\", max = \"5m\", attempts = 10 }}\n{BASE}"),
-        "old.toml",
-    )
-    .unwrap();
-    let warnings = cfg.warnings();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(
-        warnings[0].contains("worker.retry.attempts"),
-        "{warnings:?}"
-    );
-    assert!(warnings[0].contains("link_budget"), "{warnings:?}");
+    let mut c = base();
+    c.worker.retry = Some(config_file::Retry {
+        base: "2s".into(),
+        max: "5m".into(),
+        link_budget: None,
+        artifacts_budget: None,
+        attempts: Some(10),
+    });
+    let cfg: Config = load_str(&c.toml(), "old.toml").unwrap();
+    let warned: Vec<&ConfigError> = cfg
+        .warnings
+        .iter()
+        .filter(|w| w.field == "worker.retry.attempts")
+        .collect();
+    assert_eq!(warned.len(), 1, "{:?}", cfg.warnings);
+    assert!(warned[0].reason.contains("link_budget"), "{}", warned[0]);
     assert_eq!(
         cfg.worker.retry.link_budget.0.as_secs(),
         15 * 60,
         "the default budget"
     );
-    let e = err(&format!(
-        "[worker]\nretry = {{ link_budget = \"0s\" }}\n{BASE}"
-    ));
-    assert_eq!(e.field, "worker.retry.link_budget");
+    let e = err_of(|c| {
+        c.worker.retry = Some(config_file::Retry {
+            link_budget: Some("0s".into()),
+            ..config_file::Retry::quick("1s", "1s")
+        })
+    });
+    assert!(e.to_string().contains("worker.retry.link_budget"), "{e}");
 }

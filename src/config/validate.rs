@@ -145,7 +145,12 @@ fn worker(cfg: &Config, f: &mut Found) {
         f.err("worker.retry.max", reason);
     }
     f.within("worker.retry.link_budget", w.retry.link_budget, SEC, DAY);
-    f.within("worker.retry.artifacts_budget", w.retry.artifacts_budget, SEC, 90 * DAY);
+    f.within(
+        "worker.retry.artifacts_budget",
+        w.retry.artifacts_budget,
+        SEC,
+        90 * DAY,
+    );
 }
 
 /// `[store]`, `[retention]` and the audit keys: what several replicas need to agree on.

@@ -192,7 +192,15 @@ pub trait Itsm: Send + Sync + std::fmt::Debug {
 
 /// What a ticket system lets deskbridge attach. `None` = no known limit.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
 )]
 pub struct AttachmentLimits {
     /// Largest single file.

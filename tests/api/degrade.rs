@@ -3,7 +3,7 @@
 //! a rule of the connection needs its value, and a 403/404 leaves the value unknown: the rules
 //! decide on what is known, the history names what could not be decided, the job goes on.
 
-use crate::jira::spawn_jira_app_edited;
+use crate::jira::spawn_jira_app_with;
 use crate::zendesk::spawn_zendesk_app;
 use deskbridge_sim::{Fault, FaultAction};
 use serde_json::Value;
@@ -21,11 +21,10 @@ fn history(job: &Value) -> String {
 
 #[tokio::test]
 async fn a_jira_request_type_that_answers_404_is_not_read_when_no_rule_needs_it() {
-    let app = spawn_jira_app_edited("", |t| {
-        t.replace(
-            "match = { queue = [\"Get IT help\"], project = [\"ITS\", \"PUB\"] }",
-            "match = { project = [\"ITS\", \"PUB\"] }",
-        )
+    let app = spawn_jira_app_with(|c| {
+        for r in &mut c.rules {
+            r.matches.queue.clear();
+        }
     })
     .await;
     app.jira.set_expand_supported(false);
@@ -44,7 +43,7 @@ async fn a_jira_request_type_that_answers_404_is_not_read_when_no_rule_needs_it(
 
 #[tokio::test]
 async fn a_jira_request_type_a_rule_needs_but_cannot_be_read_leaves_it_undecided() {
-    let app = spawn_jira_app_edited("", |t| t).await;
+    let app = spawn_jira_app_with(|_| {}).await;
     app.jira.set_expand_supported(false);
     app.jira
         .faults()

@@ -56,7 +56,10 @@ async fn retries_that_run_out_fail_the_job_with_the_reason() {
     let (_, id) = app.click("Service Desk").await;
     let job = app.wait_for_state(&id, "failed", 15).await;
     let err = error_of_job(&job);
-    assert!(err.contains("gave up after 4 attempts"), "{err}");
+    assert!(
+        err.contains("gave up after") && err.contains("worker.retry.link_budget = 8s"),
+        "{err}"
+    );
     assert_eq!(job["failed_step"], "queued");
 }
 
@@ -134,4 +137,35 @@ async fn cancel_stops_the_job_and_closes_the_vendor_session() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("the vendor session was not closed");
+}
+
+#[tokio::test]
+async fn a_lost_create_answer_is_named_in_the_history_and_counted_since_splashtop_cannot_list_sessions(
+) {
+    let app = spawn_app().await;
+    app.splashtop.faults().push(
+        Fault::new("/psa/support_sessions", FaultAction::status(503))
+            .method("POST")
+            .times(1),
+    );
+    let (_, id) = app.click("Service Desk").await;
+    let job = app.wait_for_state(&id, "waiting_for_end", 10).await;
+    let lines: Vec<String> = steps(&job)
+        .iter()
+        .filter_map(|s| s["detail"].as_str().map(String::from))
+        .collect();
+    let orphan = lines
+        .iter()
+        .find(|l| l.contains("cannot list its recent sessions"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(orphan.contains(&format!("[deskbridge {id}]")), "{orphan}");
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("deskbridge_sessions_maybe_orphaned_total{vendor=\"splashtop\"} 1"),
+        "{metrics}"
+    );
+    // A create whose answer came back leaves no such line.
+    let (_, id) = app.click("Service Desk").await;
+    let job = app.wait_for_state(&id, "waiting_for_end", 10).await;
+    assert!(!job["steps"].to_string().contains("cannot list"), "{job}");
 }

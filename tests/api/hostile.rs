@@ -1,6 +1,6 @@
 //! Hostile and broken HTTP (issue 9): every refusal is the JSON envelope, whatever the path holds.
 
-use crate::helpers::*;
+use crate::servicenow::*;
 use serde_json::Value;
 
 /// The status and the `error` object of an answer that must be the JSON envelope.
@@ -21,7 +21,7 @@ async fn envelope(r: reqwest::Response) -> (u16, Value) {
 #[tokio::test]
 async fn path_parameters_that_are_not_utf8_get_the_json_envelope_naming_the_parameter() {
     let app = spawn_app().await;
-    let c = &app.client;
+    let c = &app.api.client;
     let cases = [
         (c.post(format!("{}/hooks/%FF", app.base)), "connection"),
         (c.get(format!("{}/api/v1/jobs/%FF", app.base)), "id"),
@@ -46,14 +46,13 @@ async fn path_parameters_that_are_not_utf8_get_the_json_envelope_naming_the_para
     assert!(status >= 400 && e["code"].is_string(), "{status} {e}");
 }
 
-/// deskbridge with these `[server]` connection settings added.
-async fn spawn_with_server_limits(lines: &str) -> TestApp {
-    let lines = lines.to_string();
-    spawn_app_edited("", move |t| {
-        t.replace(
-            "shutdown_grace = \"2s\"",
-            &format!("shutdown_grace = \"2s\"\n{lines}"),
-        )
+/// deskbridge with these client-connection settings: the three deadlines and the cap.
+async fn spawn_with_server_limits(deadline: &str, cap: Option<usize>) -> SnowApp {
+    spawn_app_with(|c| {
+        c.server.header_read_timeout = Some(deadline.into());
+        c.server.body_read_timeout = Some(deadline.into());
+        c.server.keep_alive_timeout = Some(deadline.into());
+        c.server.max_connections = cap;
     })
     .await
 }
@@ -93,10 +92,7 @@ async fn closed_within(s: &mut tokio::net::TcpStream, secs: u64) -> bool {
 
 #[tokio::test]
 async fn at_the_connection_cap_the_longest_stalled_client_makes_room_for_a_webhook() {
-    let app = spawn_with_server_limits(
-        "header_read_timeout = \"5m\"\nbody_read_timeout = \"5m\"\nkeep_alive_timeout = \"5m\"\nmax_connections = 20",
-    )
-    .await;
+    let app = spawn_with_server_limits("5m", Some(20)).await;
     let mut held = vec![];
     for i in 0..20 {
         held.push(stalled(&app.base, stalls()[i % 2]).await);
@@ -114,10 +110,7 @@ async fn at_the_connection_cap_the_longest_stalled_client_makes_room_for_a_webho
 
 #[tokio::test]
 async fn stalled_and_idle_connections_are_closed_after_their_deadlines() {
-    let app = spawn_with_server_limits(
-        "header_read_timeout = \"1s\"\nbody_read_timeout = \"1s\"\nkeep_alive_timeout = \"1s\"",
-    )
-    .await;
+    let app = spawn_with_server_limits("1s", None).await;
     for sent in stalls() {
         let mut s = stalled(&app.base, sent).await;
         assert!(closed_within(&mut s, 10).await, "still open: {sent:?}");
@@ -138,20 +131,13 @@ async fn stalled_and_idle_connections_are_closed_after_their_deadlines() {
 /// stalled clients, then a signed webhook and a probe.
 #[tokio::test]
 async fn under_a_256_descriptor_limit_300_stalled_clients_do_not_lock_out_webhooks() {
-    use crate::crash::free_port;
     let snow = deskbridge_sim::ServiceNowSim::start(SNOW_USER, SNOW_PASSWORD).await;
     let splashtop = deskbridge_sim::SplashtopSim::start(SPLASHTOP_TOKEN).await;
     let dir = tempfile::tempdir().unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
-    let text = config_text(
-        dir.path(),
-        &listen,
-        &snow.base_url(),
-        &splashtop.base_url(),
-        "",
-    );
-    let config = dir.path().join("deskbridge.toml");
-    std::fs::write(&config, text).unwrap();
+    let listen = format!("127.0.0.1:{}", crate::harness::child::free_port());
+    let mut cfg = config(dir.path(), &snow.base_url(), &splashtop.base_url());
+    cfg.server.listen = Some(listen.clone());
+    let config = cfg.write(&dir.path().join("deskbridge.toml"));
     let _child = KillOnDrop(
         std::process::Command::new("sh")
             .arg("-c")
@@ -192,7 +178,11 @@ async fn under_a_256_descriptor_limit_300_stalled_clients_do_not_lock_out_webhoo
         ..Default::default()
     });
     let body = hook_body(&sys_id, "INC0000777", "Service Desk").to_string();
-    let hook = post_signed(&client, &base, "snow", body.as_bytes()).await;
+    let api = Api {
+        base: base.clone(),
+        client: client.clone(),
+    };
+    let hook = post_signed(&api, "snow", body.as_bytes()).await;
     let probe = client.get(format!("{base}/readyz")).send().await;
     assert_eq!(hook.status(), 202);
     assert_eq!(probe.map(|r| r.status().as_u16()).ok(), Some(200));

@@ -3,9 +3,8 @@
 //! admin retry, each ticket with one link note, one summary and each artifact once. The worker
 //! runs on a manual clock that the test moves, so hours of backoff take seconds.
 
-use crate::clock::spawn_on_a_frozen_clock_with;
-use crate::helpers::*;
-use deskbridge::clock::ManualClock;
+use crate::servicenow::*;
+use deskbridge::clock::{ManualClock, Millis};
 use deskbridge_sim::{FaultAction, SessionEnd, SimIncident};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -25,28 +24,25 @@ fn faults() -> Vec<FaultAction> {
 #[tokio::test]
 async fn at_30_percent_upstream_faults_every_job_ends_done_without_an_admin_retry() {
     // The default retry settings (2 s doubling to 5 min; budgets 15 min and 72 h), on a clock
-    // only the test moves.
-    let retry = r#"retry = { base = "2s", max = "5m" }"#;
-    let app = spawn_on_a_frozen_clock_with(|text| {
-        let text = text.replace(
-            r#"retry = { base = "50ms", max = "500ms", link_budget = "8s", artifacts_budget = "8s" }"#,
-            retry,
-        )
-        .replace(
-            r#"poll = { every = "50ms", max_every = "200ms", give_up_after = "1h" }"#,
-            r#"poll = { every = "30s", max_every = "2m", give_up_after = "24h" }"#,
-        );
-        assert!(text.contains(retry) && text.contains("give_up_after = \"24h\""));
-        text
+    // only the test moves; the real-time tick is an hour, so only clock jumps wake the worker.
+    let app = spawn_app_on(ManualClock::frozen(Millis::now()), |c| {
+        c.worker.tick = Some("1h".into());
+        c.worker.retry = Some(Retry {
+            base: "2s".into(),
+            max: "5m".into(),
+            link_budget: None,
+            artifacts_budget: None,
+            attempts: None,
+        });
+        c.vendor_mut("splashtop").poll = Some(Poll {
+            every: Some("30s".into()),
+            max_every: Some("2m".into()),
+            give_up_after: Some("24h".into()),
+        });
     })
     .await;
-    let (snow, splashtop, client, clock, base) = (
-        &app.snow,
-        &app.splashtop,
-        &app.client,
-        &app.clock,
-        &app.base,
-    );
+    let (snow, splashtop, clock) = (&app.snow, &app.splashtop, &app.clock);
+    let (client, base) = (&app.api.client, &app.api.base);
     snow.faults().set_random_faults(FAULT_RATE, faults());
     splashtop.faults().set_random_faults(FAULT_RATE, faults());
     let mut tickets = vec![];
@@ -58,7 +54,7 @@ async fn at_30_percent_upstream_faults_every_job_ends_done_without_an_admin_retr
             ..SimIncident::default()
         });
         let body = hook_body(&sys_id, &number, "Service Desk").to_string();
-        let r = post_signed(client, base, "snow", body.as_bytes()).await;
+        let r = post_signed(&app.api, "snow", body.as_bytes()).await;
         assert_eq!(r.status(), 202);
         let v: Value = r.json().await.unwrap();
         tickets.push((sys_id, v["job_id"].as_str().unwrap().to_string()));

@@ -3,7 +3,7 @@
 //! (tokio-rustls) before the ServiceNow simulator; deskbridge reaches it only when the CA is in
 //! a `ca_bundle`, per connection or server-wide.
 
-use crate::helpers::*;
+use crate::servicenow::*;
 use std::sync::Arc;
 use tokio_rustls::rustls;
 
@@ -60,31 +60,34 @@ async fn tls_front(target: Arc<std::sync::OnceLock<String>>) -> TlsFront {
     TlsFront { url, ca_pem }
 }
 
-/// deskbridge whose ServiceNow connection is `https://` behind a TLS front; `edit` gets the
-/// configuration text and the path of a file holding the front's CA.
-async fn spawn_behind_tls(edit: impl FnOnce(String, &str) -> String) -> TestApp {
+/// Where a CA bundle goes: on the connection, or server-wide, or nowhere.
+#[derive(Clone, Copy, Debug)]
+enum Scope {
+    Connection,
+    Server,
+    Nowhere,
+}
+
+/// deskbridge whose ServiceNow connection is `https://` behind a TLS front, with the front's CA
+/// in a bundle where `scope` says.
+async fn spawn_behind_tls(scope: Scope) -> SnowApp {
     let target = Arc::new(std::sync::OnceLock::new());
     let front = tls_front(target.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("acme-ca.pem");
     std::fs::write(&bundle, &front.ca_pem).unwrap();
-    let app = spawn_app_edited("", |text| {
-        // The simulator's address is in the text: put the TLS front before it.
-        let snow = text
-            .lines()
-            .find(|l| l.starts_with("base_url = \"http://127.0.0.1:"))
-            .and_then(|l| l.split('"').nth(1))
-            .unwrap()
-            .to_string();
+    let app = spawn_app_with(|c| {
+        let snow = c.itsm_mut("snow");
+        // The simulator's address is in the configuration: put the TLS front before it.
         target
-            .set(snow.trim_start_matches("http://").to_string())
+            .set(snow.base_url.trim_start_matches("http://").to_string())
             .unwrap();
-        let text = text.replacen(
-            &format!("base_url = \"{snow}\""),
-            &format!("base_url = \"{}\"", front.url),
-            1,
-        );
-        edit(text, &bundle.display().to_string())
+        snow.base_url = front.url.clone();
+        match scope {
+            Scope::Connection => snow.ca_bundle = Some(bundle.clone()),
+            Scope::Server => c.server.ca_bundle = Some(bundle.clone()),
+            Scope::Nowhere => {}
+        }
     })
     .await;
     // The bundle was read when the configuration was loaded.
@@ -94,30 +97,22 @@ async fn spawn_behind_tls(edit: impl FnOnce(String, &str) -> String) -> TestApp 
 
 #[tokio::test]
 async fn a_ticket_system_behind_a_private_ca_is_reached_with_its_ca_bundle() {
-    for scope in ["connection", "server"] {
-        let app = spawn_behind_tls(|text, bundle| match scope {
-            "connection" => text.replacen(
-                "kind = \"servicenow\"",
-                &format!("kind = \"servicenow\"\nca_bundle = \"{bundle}\""),
-                1,
-            ),
-            _ => text.replacen(
-                "shutdown_grace = \"2s\"",
-                &format!("shutdown_grace = \"2s\"\nca_bundle = \"{bundle}\""),
-                1,
-            ),
-        })
-        .await;
+    for scope in [Scope::Connection, Scope::Server] {
+        let app = spawn_behind_tls(scope).await;
         let (sys_id, body) = app.new_incident("Service Desk");
         let id = app.start_job(&body).await;
         app.wait_for_state(&id, "waiting_for_end", 20).await;
-        assert_eq!(app.notes_with(&sys_id, "deskbridge:job/"), 1, "{scope}");
+        assert_eq!(
+            notes_with(&app.snow, &sys_id, "deskbridge:job/"),
+            1,
+            "{scope:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn without_the_ca_bundle_the_private_ca_is_not_trusted_and_the_job_says_why() {
-    let app = spawn_behind_tls(|text, _| text).await;
+    let app = spawn_behind_tls(Scope::Nowhere).await;
     let (_, body) = app.new_incident("Service Desk");
     let id = app.start_job(&body).await;
     let mut last = serde_json::Value::Null;
@@ -142,31 +137,16 @@ async fn without_the_ca_bundle_the_private_ca_is_not_trusted_and_the_job_says_wh
 #[test]
 fn a_ca_bundle_that_cannot_be_read_is_refused_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(
-        dir.path(),
-        "127.0.0.1:0",
-        "https://snow.example",
-        "https://st.example",
-        "",
-    );
-    let missing = text.replacen(
-        "kind = \"servicenow\"",
-        "kind = \"servicenow\"\nca_bundle = \"/nonexistent/ca.pem\"",
-        1,
-    );
-    let e = deskbridge::config::load_str(&missing, "t.toml").unwrap_err();
-    assert_eq!(e.field, "itsm[0].ca_bundle", "{e}");
+    let load = |edit: &dyn Fn(&mut Config)| {
+        let mut c = config(dir.path(), "https://snow.example", "https://st.example");
+        edit(&mut c);
+        deskbridge::config::load_str(&c.toml(), "t.toml").unwrap_err()
+    };
+    let e = load(&|c| c.itsm_mut("snow").ca_bundle = Some("/nonexistent/ca.pem".into()));
+    assert!(e.to_string().contains("itsm[0].ca_bundle"), "{e}");
     let junk = dir.path().join("junk.pem");
     std::fs::write(&junk, "not a certificate").unwrap();
-    let bad = text.replacen(
-        "shutdown_grace = \"2s\"",
-        &format!(
-            "shutdown_grace = \"2s\"\nca_bundle = \"{}\"",
-            junk.display()
-        ),
-        1,
-    );
-    let e = deskbridge::config::load_str(&bad, "t.toml").unwrap_err();
-    assert_eq!(e.field, "server.ca_bundle", "{e}");
-    assert!(e.reason.contains("no certificate"), "{e}");
+    let e = load(&|c| c.server.ca_bundle = Some(junk.clone()));
+    assert!(e.to_string().contains("server.ca_bundle"), "{e}");
+    assert!(e.to_string().contains("no certificate"), "{e}");
 }

@@ -2,12 +2,12 @@
 //! described for `/openapi.json` by its own types.
 
 use super::super::error::{ApiError, ErrorBody};
+use super::super::extract::{PathParams, QueryParams};
 use super::super::AppState;
 use crate::admin::{api_actor, BulkRetried, BulkRetry};
 use crate::ids::JobId;
 use crate::job::{Job, JobState};
 use crate::store::JobFilter;
-use super::super::extract::{PathParams, QueryParams};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

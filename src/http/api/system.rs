@@ -2,13 +2,13 @@
 //! public key. Thin over [`crate::admin`] and the runtime.
 
 use super::super::error::{ApiError, ErrorBody};
+use super::super::extract::PathParams;
 use super::super::AppState;
 use crate::admin::Status;
 use crate::ids::ConnectionId;
 use crate::itsm::Inbound;
 use crate::outbound::Probe;
 use crate::rules::{self, Certainty};
-use super::super::extract::PathParams;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};

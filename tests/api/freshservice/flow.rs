@@ -258,16 +258,12 @@ async fn the_ticket_as_read_decides_not_the_body() {
 
 #[tokio::test]
 async fn a_requester_who_is_an_agent_and_an_unassigned_ticket_are_read_without_failing() {
-    // A rule on the requester's domain: the requester is looked up.
-    let app = spawn_fs_with(
-        r#"
-[[rule]]
-name = "Acme requesters"
-connection = "fs"
-match = { requester_domain = ["acme.example"] }
-vendor = "splashtop"
-"#,
-    )
+    // A rule on the requester's domain, first: the requester is looked up.
+    let app = spawn_fs_with(|c| {
+        let rule =
+            Rule::new("Acme requesters", "fs", "splashtop").requester_domain(&["acme.example"]);
+        c.rules.insert(0, rule);
+    })
     .await;
     let t = SimTicket {
         requester_name: "Rita Agent".into(),

@@ -55,6 +55,11 @@ pub struct Server {
     pub shutdown_grace: Option<String>,
     /// The audit key as a secret reference (`file:...`) or PEM.
     pub audit_key: Option<String>,
+    pub header_read_timeout: Option<String>,
+    pub body_read_timeout: Option<String>,
+    pub keep_alive_timeout: Option<String>,
+    pub max_connections: Option<usize>,
+    pub ca_bundle: Option<PathBuf>,
 }
 
 #[derive(Serialize, Clone, Debug, Default)]
@@ -71,7 +76,23 @@ pub struct Worker {
 pub struct Retry {
     pub base: String,
     pub max: String,
-    pub attempts: u32,
+    pub link_budget: Option<String>,
+    pub artifacts_budget: Option<String>,
+    /// Deprecated: loads, is ignored, and is warned about.
+    pub attempts: Option<u32>,
+}
+
+impl Retry {
+    /// Quick retries with short budgets of real (or moved) time.
+    pub fn quick(max: &str, budget: &str) -> Self {
+        Retry {
+            base: "50ms".into(),
+            max: max.into(),
+            link_budget: Some(budget.into()),
+            artifacts_budget: Some(budget.into()),
+            attempts: None,
+        }
+    }
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -99,6 +120,7 @@ pub struct Itsm {
     pub inbound: Inbound,
     pub rate_limit: Option<RateLimit>,
     pub account_id: Option<String>,
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl Itsm {
@@ -111,6 +133,7 @@ impl Itsm {
             inbound,
             rate_limit: None,
             account_id: None,
+            ca_bundle: None,
         }
     }
 }
@@ -235,6 +258,8 @@ pub struct Match {
     pub project: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub brand: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requester_domain: Vec<String>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -274,6 +299,10 @@ impl Rule {
         self.matches.brand = strings(any_of);
         self
     }
+    pub fn requester_domain(mut self, any_of: &[&str]) -> Self {
+        self.matches.requester_domain = strings(any_of);
+        self
+    }
     /// The link note on the ticket is public (seen by the customer).
     pub fn public_link(mut self) -> Self {
         self.link_note = Some(Note {
@@ -286,7 +315,7 @@ impl Rule {
 
 impl Config {
     /// What every API test starts from: deskbridge on `127.0.0.1:0` with its data in `dir`,
-    /// both API tokens, a 50 ms worker tick, quick retries, and no connection yet.
+    /// both API tokens, a 50 ms worker tick, quick retries (8 s budgets), and no connection yet.
     pub fn base(dir: &Path) -> Config {
         Config {
             server: Server {
@@ -296,7 +325,7 @@ impl Config {
                 auditor_token: Some(AUDITOR_TOKEN.into()),
                 max_body_bytes: None,
                 shutdown_grace: Some("2s".into()),
-                audit_key: None,
+                ..Server::default()
             },
             worker: Worker {
                 tick: Some("50ms".into()),
@@ -304,11 +333,7 @@ impl Config {
                 request_timeout: Some("30s".into()),
                 concurrency: None,
                 per_connection: None,
-                retry: Some(Retry {
-                    base: "50ms".into(),
-                    max: "500ms".into(),
-                    attempts: 4,
-                }),
+                retry: Some(Retry::quick("500ms", "8s")),
             },
             ..Config::default()
         }

@@ -196,5 +196,5 @@ async fn a_ticket_id_past_u64_is_refused_at_the_webhook_naming_the_field() {
     let forged = app.zd.sign_delivery(past.into_bytes(), SystemTime::now());
     let (s, e) = error_of(app.deliver(&forged).await).await;
     assert_eq!((s, e["field"].as_str()), (400, Some("ticket_id")), "{e}");
-    assert!(app.jobs().await.is_empty(), "nothing stored");
+    assert!(app.zd_jobs().await.is_empty(), "nothing stored");
 }
