@@ -19,6 +19,17 @@ fn history(job: &Value) -> String {
         .join("\n")
 }
 
+/// A click on a new issue whose request type read answers 404 (and is not expanded in the
+/// request read): the job id.
+async fn click_with_request_type_gone(app: &crate::jira::JiraApp) -> String {
+    app.jira.set_expand_supported(false);
+    app.jira
+        .faults()
+        .push(Fault::new("/requesttype/", FaultAction::status(404)).times(0));
+    let key = app.new_issue(|_| {});
+    app.start(&key).await
+}
+
 #[tokio::test]
 async fn a_jira_request_type_that_answers_404_is_not_read_when_no_rule_needs_it() {
     let app = spawn_jira_app_with(|c| {
@@ -27,12 +38,7 @@ async fn a_jira_request_type_that_answers_404_is_not_read_when_no_rule_needs_it(
         }
     })
     .await;
-    app.jira.set_expand_supported(false);
-    app.jira
-        .faults()
-        .push(Fault::new("/requesttype/", FaultAction::status(404)).times(0));
-    let key = app.new_issue(|_| {});
-    let id = app.start(&key).await;
+    let id = click_with_request_type_gone(&app).await;
     app.wait_for_state(&id, "waiting_for_end", 10).await;
     let reads = app.jira.faults().requests();
     assert!(
@@ -44,12 +50,7 @@ async fn a_jira_request_type_that_answers_404_is_not_read_when_no_rule_needs_it(
 #[tokio::test]
 async fn a_jira_request_type_a_rule_needs_but_cannot_be_read_leaves_it_undecided() {
     let app = spawn_jira_app_with(|_| {}).await;
-    app.jira.set_expand_supported(false);
-    app.jira
-        .faults()
-        .push(Fault::new("/requesttype/", FaultAction::status(404)).times(0));
-    let key = app.new_issue(|_| {});
-    let id = app.start(&key).await;
+    let id = click_with_request_type_gone(&app).await;
     let job = app.wait_for_state(&id, "waiting_for_end", 10).await;
     let h = history(&job);
     assert!(h.contains("queue could not be decided"), "{h}");

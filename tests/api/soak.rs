@@ -42,7 +42,6 @@ async fn at_30_percent_upstream_faults_every_job_ends_done_without_an_admin_retr
     })
     .await;
     let (snow, splashtop, clock) = (&app.snow, &app.splashtop, &app.clock);
-    let (client, base) = (&app.api.client, &app.api.base);
     snow.faults().set_random_faults(FAULT_RATE, faults());
     splashtop.faults().set_random_faults(FAULT_RATE, faults());
     let mut tickets = vec![];
@@ -66,7 +65,7 @@ async fn at_30_percent_upstream_faults_every_job_ends_done_without_an_admin_retr
         clock.advance(Duration::from_secs(20));
         // Let the worker catch up with the clock before moving it again: a budget must run out
         // on the job clock, never because the test outran a busy machine.
-        jobs = settled(client, base, clock).await;
+        jobs = settled(&app.api, clock).await;
         for j in &jobs {
             let code = j["session"]["code"]
                 .as_str()
@@ -121,20 +120,11 @@ async fn at_30_percent_upstream_faults_every_job_ends_done_without_an_admin_retr
 
 /// The jobs, once none is due at the clock's time any more (or after a few seconds of real
 /// time, whatever they are then).
-async fn settled(client: &reqwest::Client, base: &str, clock: &ManualClock) -> Vec<Value> {
+async fn settled(api: &Api, clock: &ManualClock) -> Vec<Value> {
     let now = clock.clock().now().rfc3339();
     let mut jobs = vec![];
     for _ in 0..400 {
-        let list: Value = client
-            .get(format!("{base}/api/v1/jobs?limit=500"))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        jobs = list["jobs"].as_array().unwrap().clone();
+        jobs = api.jobs("?limit=500").await;
         let live = |j: &&Value| !matches!(j["state"].as_str(), Some("done" | "failed"));
         if jobs
             .iter()
