@@ -138,7 +138,7 @@ pub struct Job {
     /// the session they may have made before creating another.
     #[serde(default)]
     pub create_calls: u32,
-    /// Artifact kinds already fetched from the vendor and kept in the job's artifact folder,
+    /// Artifact kinds already fetched from the vendor and kept in the store with the artifacts,
     /// so a retry of the collection fetches only the rest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub collected_kinds: Vec<ArtifactKind>,

@@ -89,7 +89,12 @@ fn fetched_name(kind: ArtifactKind) -> String {
 
 /// What the vendor answered for one artifact, kept durably in the store (any replica may take
 /// the next try).
-async fn keep_fetched(shared: &Shared, job: &Job, kind: ArtifactKind, got: &Collected) -> Result<()> {
+async fn keep_fetched(
+    shared: &Shared,
+    job: &Job,
+    kind: ArtifactKind,
+    got: &Collected,
+) -> Result<()> {
     let bytes = serde_json::to_vec(got).unwrap_or_default();
     shared
         .store
@@ -112,7 +117,9 @@ async fn load_fetched(shared: &Shared, job: &Job, kinds: &[ArtifactKind]) -> Res
             .get_artifact(&job.id, &name)
             .await
             .map_err(store_error)?
-            .ok_or_else(|| StepError::permanent(format!("{name} was recorded as fetched but is not kept")))?;
+            .ok_or_else(|| {
+                StepError::permanent(format!("{name} was recorded as fetched but is not kept"))
+            })?;
         let got: Collected = serde_json::from_slice(&bytes)
             .map_err(|e| StepError::permanent(format!("{name} is not what was kept: {e}")))?;
         match kind {

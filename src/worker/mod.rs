@@ -11,8 +11,8 @@
 //! across replicas. Due times, leases and sleeps follow the shared clock, so a test that moves
 //! a manual clock wakes the worker at once.
 
-mod held;
 mod collect;
+mod held;
 mod notes;
 pub mod retry;
 mod steps;
