@@ -15,6 +15,7 @@ mod collect;
 mod held;
 mod notes;
 pub mod retry;
+mod start;
 mod steps;
 
 use crate::clock::Millis;
