@@ -237,9 +237,10 @@ impl Job {
         self.due_at
     }
 
-    /// Since when the job has been in its current phase, for the retry budget.
-    pub fn phase_since(&self) -> Option<Millis> {
-        self.phase_since
+    /// Since when the job has been in its current phase, for the retry budget; a job stored
+    /// before phases were recorded starts counting now.
+    pub fn phase_since(&mut self, now: Millis) -> Millis {
+        *self.phase_since.get_or_insert(now)
     }
 
     /// The last failure, while the job retries or has failed.

@@ -380,7 +380,7 @@ impl Worker {
         let phase = job.state().phase();
         match e.retry {
             Retry::Transient { after } => {
-                let since = job.phase_since().unwrap_or(now);
+                let since = job.phase_since(now);
                 match retry::next_try(retry_cfg, phase, since, now, attempt, after) {
                     retry::NextTry::At(wait) => {
                         warn!(error = %e.message, ?wait, "transient failure, will retry");

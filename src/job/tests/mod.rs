@@ -367,3 +367,37 @@ fn only_states_whose_session_may_be_open_hold_the_ticket() {
         vec![Queued, SessionCreated, LinkPosted, WaitingForEnd]
     );
 }
+
+#[test]
+fn the_retry_budget_counts_from_the_start_of_the_phase_and_a_look_restarts_the_waits() {
+    let mut j = job();
+    let start = j.created_at;
+    assert_eq!(
+        j.phase_since(Millis(99_000_000)),
+        start,
+        "the link phase began with the click"
+    );
+    // Within the link phase (queued → session_created) the count goes on.
+    do_the_work(&mut j, 2_000);
+    j.apply(Outcome::Done("created".into()), Millis(2_000))
+        .unwrap();
+    assert_eq!(j.state(), JobState::SessionCreated);
+    assert_eq!(j.phase_since(Millis(99_000_000)), start);
+    let mut w = sound(JobState::LinkPosted);
+    w.apply(Outcome::Done("waiting".into()), Millis(7_000))
+        .unwrap();
+    assert_eq!(w.phase_since(Millis(0)), Millis(7_000), "a new phase");
+    w.apply(Outcome::NotYet(Millis(9_000)), Millis(8_000))
+        .unwrap();
+    assert_eq!(w.phase_since(Millis(0)), Millis(8_000), "a successful look");
+    w.retry_at(Millis(10_000), Millis(9_000), "503".into())
+        .unwrap();
+    assert_eq!(
+        w.phase_since(Millis(0)),
+        Millis(8_000),
+        "a failure does not"
+    );
+    w.fail(Millis(9_500), "x".into()).unwrap();
+    w.resume(Millis(50_000)).unwrap();
+    assert_eq!(w.phase_since(Millis(0)), Millis(50_000), "an admin's retry");
+}
