@@ -30,6 +30,7 @@ pub const WEBHOOK_OUTCOMES: &[&str] = &[
     "unauthorized",
     "invalid_body",
     "body_too_large",
+    "body_unreadable",
     "unavailable",
 ];
 
