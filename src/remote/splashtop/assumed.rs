@@ -62,3 +62,9 @@ pub const ADVICE: crate::outbound::Advice = crate::outbound::Advice {
 };
 /// The scope deskbridge cannot work without.
 pub const NEEDED_SCOPE: &str = "psa";
+
+// Listing recent support sessions: the contract names no such call (create, state, close and
+// the logs only), so a create call whose answer is lost cannot be matched to the session it may
+// have made; the adapter keeps `Vendor::find_created`'s default ("cannot list") and the job's
+// history says so. If the Open API reference has a list call, implement `find_created` with it,
+// matching the `[deskbridge <job id>]` marker in `customer_issue`.
